@@ -1,0 +1,2 @@
+/** Credentials issued by pubgate: format, minting, scope, single use, revocation. */
+export { TOKEN_PREFIX, TOKEN_PATTERN, generateToken, isWellFormedToken, hashToken } from './token-format.ts';
