@@ -23,6 +23,8 @@ export type {
 } from './key-ring.ts';
 export { KeyRing, DEFAULT_ROTATION_OVERLAP_MS, isKeyValidAt, toRecord } from './key-ring.ts';
 export { MemoryKeyRingStore } from './memory-key-ring-store.ts';
+export type { Pkcs11Options, Pkcs11PinSource } from './pkcs11-signer.ts';
+export { Pkcs11Signer, openPkcs11Signer, generatePkcs11Key, readPkcs11Pin } from './pkcs11-signer.ts';
 export type { DsseEnvelope, DsseSignature } from './dsse.ts';
 export { preAuthEncoding, IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
 export type { Statement, StatementSubject } from './statement.ts';
