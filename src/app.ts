@@ -1,0 +1,192 @@
+/**
+ * Wiring: the one place that builds objects from Config. Everything else receives what it needs.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import { AuditLog } from './auditlog/index.ts';
+import type { Config } from './config/index.ts';
+import { LocalRegistry, NpmHttpRegistry, type Registry } from './registry/index.ts';
+import { FsBlobStore, ReleaseService, RELEASE_STATES, type PublishLimits } from './release/index.ts';
+import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
+import { CredentialService } from './tokens/index.ts';
+import { loadMasterKey, VaultStore } from './vault/index.ts';
+import { createWebApp } from './web/index.ts';
+
+/** Name of the sealed upstream publish credential. */
+export const UPSTREAM_TOKEN_SECRET = 'upstream/npm/token';
+
+/** The assembled gate. */
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly audit: AuditLog;
+  readonly vault: VaultStore;
+  readonly credentials: CredentialService;
+  readonly releases: ReleaseService;
+  readonly registry: Registry;
+  readonly blobs: FsBlobStore;
+  close(): Promise<void>;
+}
+
+/** Options of {@link buildApp}. */
+export interface BuildAppOptions {
+  readonly now?: () => Date;
+  readonly logger?: Logger;
+}
+
+/** Creates a logger that never prints credentials, even if one slips into a log object. */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'pubgate' },
+    redact: { paths: ['authorization', '*.authorization', 'token', '*.token', 'headers', '*.headers', 'password', '*.password'], censor: '[redacted]' },
+  });
+}
+
+function openStore(config: Config): Store {
+  return config.store.driver === 'postgres'
+    ? openPostgresStore({ url: config.store.postgresUrl!, poolSize: config.store.poolSize })
+    : openSqliteStore(config.store.sqlitePath);
+}
+
+/** Builds the gate from its configuration: store (migrated), vault, registry, services. */
+export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  const now = options.now ?? (() => new Date());
+  const masterKey = loadMasterKey(config.masterKeyFile);
+  const store = openStore(config);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const audit = new AuditLog(store, now);
+  const vault = new VaultStore(store, masterKey, now);
+  const blobs = new FsBlobStore(join(config.dataDir, 'blobs'));
+  const registry: Registry =
+    config.upstream.url === undefined
+      ? new LocalRegistry(store, blobs, now)
+      : new NpmHttpRegistry({
+          url: config.upstream.url,
+          timeoutMs: config.upstream.timeoutMs,
+          credential: async () => {
+            const secret = await vault.get(UPSTREAM_TOKEN_SECRET);
+            if (secret === undefined) return undefined;
+            const token = secret.toString('utf8');
+            secret.fill(0);
+            return token;
+          },
+        });
+  const limits: PublishLimits = { ...config.limits };
+  // SQLite serves one instance, so its identity is stable across restarts and a restarted gate
+  // resumes its own interrupted publishes at once; on PostgreSQL each process is its own instance.
+  const instanceId = config.store.driver === 'sqlite' ? `sqlite:${hostname()}` : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const releases = new ReleaseService({
+    store,
+    blobs,
+    audit,
+    registry,
+    limits,
+    pendingTtlSeconds: config.release.pendingTtlSeconds,
+    publishMaxAttempts: config.release.publishMaxAttempts,
+    leaseSeconds: config.release.leaseSeconds,
+    instanceId,
+    logger,
+    now,
+  });
+  const credentials = new CredentialService(store, now);
+  return {
+    config,
+    logger,
+    store,
+    audit,
+    vault,
+    credentials,
+    releases,
+    registry,
+    blobs,
+    close: async () => {
+      masterKey.fill(0);
+      await store.close();
+    },
+  };
+}
+
+/** A running gate: HTTP server plus background worker. */
+export interface RunningGate {
+  readonly app: App;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Renders the Prometheus text exposition. */
+async function renderMetrics(app: App): Promise<string> {
+  const counts = await app.releases.countByState();
+  const lines = ['# HELP pubgate_releases Releases by state.', '# TYPE pubgate_releases gauge'];
+  for (const state of RELEASE_STATES) lines.push(`pubgate_releases{state="${state}"} ${counts[state] ?? 0}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Starts the HTTP server and the background worker (expiry, publishing). */
+export async function startGate(app: App): Promise<RunningGate> {
+  const { config, logger } = app;
+  let baseUrl = config.server.publicUrl ?? '';
+  const web = createWebApp({
+    store: app.store,
+    releases: app.releases,
+    credentials: app.credentials,
+    registry: app.registry,
+    blobs: app.blobs,
+    limits: { ...config.limits },
+    logger,
+    baseUrl: () => baseUrl,
+    metrics: () => renderMetrics(app),
+  });
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: web.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  if (baseUrl === '') baseUrl = `http://${host}:${address.port}`;
+
+  await app.releases.releaseOwnLeases();
+  let stopping = false;
+  let tick: Promise<void> = Promise.resolve();
+  const runTick = async (): Promise<void> => {
+    try {
+      await app.releases.expireDue();
+      await app.releases.publishDue();
+    } catch (error) {
+      logger.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'background work failed');
+    }
+  };
+  const timer = setInterval(() => {
+    if (stopping) return;
+    tick = tick.then(runTick);
+  }, config.release.workerIntervalMs);
+  tick = tick.then(runTick);
+
+  return {
+    app,
+    url: baseUrl,
+    async stop() {
+      stopping = true;
+      clearInterval(timer);
+      // Graceful: let an in-flight publish finish before the store closes.
+      await tick;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive sockets would hold close() open.
+        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      });
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The one configuration schema. Every field has a default and a description; the config reference
+ * (docs/config.md) is generated from this schema and a test keeps the two equal.
+ */
+import { z } from 'zod';
+
+const MB = 1024 * 1024;
+
+/** Default values, exported for docs and tests; never mutated. */
+export const DEFAULTS = Object.freeze({
+  dataDir: './pubgate-data',
+  host: '127.0.0.1',
+  port: 8470,
+  tarballBytes: 100 * MB,
+  manifestBytes: 1 * MB,
+  jsonDepth: 64,
+  unpackedBytes: 1024 * MB,
+  entries: 50_000,
+  pendingTtlSeconds: 24 * 60 * 60,
+  upstreamTimeoutMs: 60_000,
+  publishMaxAttempts: 8,
+  leaseSeconds: 120,
+  workerIntervalMs: 1_000,
+});
+
+const portSchema = z.number().int().min(0).max(65535);
+
+/** The configuration file schema (YAML or JSON). */
+export const configSchema = z
+  .object({
+    dataDir: z
+      .string()
+      .min(1)
+      .default(DEFAULTS.dataDir)
+      .describe('Folder for the SQLite database, blobs and the master key. Relative to the config file.'),
+    masterKeyFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Master key file (32 random bytes, base64, mode 0600). Default: <dataDir>/master.key.'),
+    server: z
+      .object({
+        host: z.string().min(1).default(DEFAULTS.host).describe('Address to listen on.'),
+        port: portSchema.default(DEFAULTS.port).describe('TCP port to listen on; 0 picks a free port.'),
+        publicUrl: z
+          .url()
+          .optional()
+          .describe('URL clients use to reach the gate (behind a proxy or TLS terminator). Default: http://host:port.'),
+      })
+      .strict()
+      .default({ host: DEFAULTS.host, port: DEFAULTS.port })
+      .describe('HTTP listener.'),
+    store: z
+      .object({
+        driver: z.enum(['sqlite', 'postgres']).default('sqlite').describe('Database backend.'),
+        sqlitePath: z.string().min(1).optional().describe('SQLite file. Default: <dataDir>/pubgate.sqlite.'),
+        postgresUrl: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('PostgreSQL connection string (postgres://user@host:port/db). Required when driver is postgres.'),
+        poolSize: z.number().int().min(1).max(200).default(10).describe('PostgreSQL connection pool size.'),
+      })
+      .strict()
+      .default({ driver: 'sqlite', poolSize: 10 })
+      .describe('Where releases, credentials, sealed secrets and the audit log live.'),
+    upstream: z
+      .object({
+        url: z
+          .url()
+          .optional()
+          .describe(
+            'npm registry that released packages are published to and reads are proxied from. ' +
+              'Unset: packages are served from pubgate\'s own storage.',
+          ),
+        timeoutMs: z.number().int().min(1000).default(DEFAULTS.upstreamTimeoutMs).describe('Timeout of one upstream request.'),
+      })
+      .strict()
+      .default({ timeoutMs: DEFAULTS.upstreamTimeoutMs })
+      .describe('The registry behind the gate. Its publish credential is sealed in the store (`pubgate upstream set-token`).'),
+    limits: z
+      .object({
+        tarballBytes: z.number().int().min(1024).default(DEFAULTS.tarballBytes).describe('Largest accepted package tarball.'),
+        manifestBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(DEFAULTS.manifestBytes)
+          .describe('Largest publish document, not counting the base64 tarball.'),
+        jsonDepth: z.number().int().min(8).max(1000).default(DEFAULTS.jsonDepth).describe('Deepest JSON nesting accepted.'),
+        unpackedBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(DEFAULTS.unpackedBytes)
+          .describe('Largest total size of a tarball\'s files once unpacked (stops gzip bombs).'),
+        entries: z.number().int().min(1).default(DEFAULTS.entries).describe('Most entries in one tarball.'),
+      })
+      .strict()
+      .default({
+        tarballBytes: DEFAULTS.tarballBytes,
+        manifestBytes: DEFAULTS.manifestBytes,
+        jsonDepth: DEFAULTS.jsonDepth,
+        unpackedBytes: DEFAULTS.unpackedBytes,
+        entries: DEFAULTS.entries,
+      })
+      .describe('Bounds on every received package.'),
+    release: z
+      .object({
+        pendingTtlSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .default(DEFAULTS.pendingTtlSeconds)
+          .describe('A release not approved within this time expires.'),
+        publishMaxAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(DEFAULTS.publishMaxAttempts)
+          .describe('Upstream publish attempts before a release fails.'),
+        leaseSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .default(DEFAULTS.leaseSeconds)
+          .describe('How long an instance owns a publish before another may take it over.'),
+        workerIntervalMs: z
+          .number()
+          .int()
+          .min(50)
+          .default(DEFAULTS.workerIntervalMs)
+          .describe('How often background work (publishing, expiry) runs.'),
+      })
+      .strict()
+      .default({
+        pendingTtlSeconds: DEFAULTS.pendingTtlSeconds,
+        publishMaxAttempts: DEFAULTS.publishMaxAttempts,
+        leaseSeconds: DEFAULTS.leaseSeconds,
+        workerIntervalMs: DEFAULTS.workerIntervalMs,
+      })
+      .describe('The release state machine.'),
+    log: z
+      .object({
+        level: z
+          .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+          .default('info')
+          .describe('Log level of the JSON logs on stdout.'),
+      })
+      .strict()
+      .default({ level: 'info' })
+      .describe('Structured logs. Secrets are never logged.'),
+  })
+  .strict();
+
+/** The parsed file, before paths are resolved. */
+export type ConfigInput = z.input<typeof configSchema>;
+type Parsed = z.output<typeof configSchema>;
+
+/** The frozen, fully resolved configuration every part of pubgate receives. */
+export interface Config {
+  readonly configFile: string | undefined;
+  readonly dataDir: string;
+  readonly masterKeyFile: string;
+  readonly server: Readonly<Parsed['server']> & { readonly publicUrl: string | undefined };
+  readonly store: Readonly<Parsed['store']> & { readonly sqlitePath: string };
+  readonly upstream: Readonly<Parsed['upstream']>;
+  readonly limits: Readonly<Parsed['limits']>;
+  readonly release: Readonly<Parsed['release']>;
+  readonly log: Readonly<Parsed['log']>;
+}

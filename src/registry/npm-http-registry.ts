@@ -1,0 +1,153 @@
+/**
+ * An npm registry over HTTP (npmjs, Verdaccio, Artifactory...). The publish credential is asked
+ * for just before each request and never kept, logged or put in an error.
+ */
+import { ConflictError, UpstreamError } from '../errors/index.ts';
+import {
+  gateTarballUrl,
+  tarballFileName,
+  type PublishInput,
+  type PublishOutcome,
+  type Registry,
+  type TarballResponse,
+  type VersionState,
+} from './registry.ts';
+
+/** Options of {@link NpmHttpRegistry}. */
+export interface NpmHttpRegistryOptions {
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** Returns the upstream token, unsealed just in time; undefined for anonymous. */
+  readonly credential: () => Promise<string | undefined>;
+  /** Observes upstream latency (metrics). */
+  readonly observe?: (operation: string, seconds: number, ok: boolean) => void;
+}
+
+function escapeName(name: string): string {
+  // npm's wire form: the scope's slash is percent-encoded (`@scope%2fname`).
+  return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The upstream npm registry. */
+export class NpmHttpRegistry implements Registry {
+  readonly kind = 'npm-http' as const;
+  readonly #options: NpmHttpRegistryOptions;
+
+  constructor(options: NpmHttpRegistryOptions) {
+    this.#options = options;
+  }
+
+  async #fetch(operation: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const token = await this.#options.credential();
+    const headers = new Headers(init.headers);
+    if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
+    headers.set('user-agent', 'pubgate/0.1');
+    const started = performance.now();
+    try {
+      const response = await fetch(`${this.#options.url}/${path}`, {
+        ...init,
+        headers,
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+      });
+      this.#options.observe?.(operation, (performance.now() - started) / 1000, response.status < 500);
+      return response;
+    } catch (cause) {
+      this.#options.observe?.(operation, (performance.now() - started) / 1000, false);
+      throw new UpstreamError('ERR_UPSTREAM_UNREACHABLE', `the upstream registry did not answer (${operation})`, { cause });
+    }
+  }
+
+  async #packumentRaw(name: string): Promise<Record<string, unknown> | undefined> {
+    const response = await this.#fetch('packument', escapeName(name), { headers: { accept: 'application/json' } });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new UpstreamError('ERR_UPSTREAM_STATUS', `the upstream registry answered ${response.status} for a package document`);
+    }
+    const body: unknown = await response.json();
+    if (!isRecord(body)) throw new UpstreamError('ERR_UPSTREAM_BAD_RESPONSE', 'the upstream package document is not an object');
+    return body;
+  }
+
+  async getPackument(name: string, gateBase: string): Promise<Record<string, unknown> | undefined> {
+    const packument = await this.#packumentRaw(name);
+    if (packument === undefined) return undefined;
+    const versions = packument['versions'];
+    if (isRecord(versions)) {
+      for (const manifest of Object.values(versions)) {
+        if (!isRecord(manifest) || !isRecord(manifest['dist'])) continue;
+        const dist = manifest['dist'];
+        if (typeof dist['tarball'] === 'string') {
+          const file = new URL(dist['tarball']).pathname.split('/').pop() ?? '';
+          dist['tarball'] = gateTarballUrl(gateBase, name, file);
+        }
+      }
+    }
+    return packument;
+  }
+
+  async getTarball(name: string, file: string): Promise<TarballResponse | undefined> {
+    const response = await this.#fetch('tarball', `${name}/-/${encodeURIComponent(file)}`);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      throw new UpstreamError('ERR_UPSTREAM_STATUS', `the upstream registry answered ${response.status} for a tarball`);
+    }
+    const length = response.headers.get('content-length');
+    return { body: response.body, size: length === null ? undefined : Number(length) };
+  }
+
+  async versionState(name: string, version: string): Promise<VersionState> {
+    const packument = await this.#packumentRaw(name);
+    const versions = packument?.['versions'];
+    if (!isRecord(versions) || !Object.hasOwn(versions, version)) return { exists: false };
+    const manifest = versions[version];
+    const dist = isRecord(manifest) && isRecord(manifest['dist']) ? manifest['dist'] : {};
+    return { exists: true, integrity: typeof dist['integrity'] === 'string' ? dist['integrity'] : undefined };
+  }
+
+  async publish(input: PublishInput): Promise<PublishOutcome> {
+    const file = `${input.name}-${input.version}.tgz`;
+    const manifest = {
+      ...input.manifest,
+      dist: { ...(input.manifest['dist'] as Record<string, unknown>), tarball: `${this.#options.url}/${input.name}/-/${tarballFileName(input.name, input.version)}` },
+    };
+    const body = JSON.stringify({
+      _id: input.name,
+      name: input.name,
+      ...(typeof input.manifest['description'] === 'string' ? { description: input.manifest['description'] } : {}),
+      'dist-tags': { [input.tag]: input.version },
+      versions: { [input.version]: manifest },
+      ...(input.access === null ? {} : { access: input.access }),
+      _attachments: { [file]: { content_type: 'application/octet-stream', data: input.tarball.toString('base64'), length: input.tarball.length } },
+    });
+    const response = await this.#fetch('publish', escapeName(input.name), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'npm-command': 'publish' },
+      body,
+    });
+    await response.body?.cancel();
+    if (response.ok) return 'published';
+    if (response.status === 409 || response.status === 403) {
+      // A 409 (or npmjs's 403 "cannot publish over") after a crash means our own earlier PUT may have
+      // landed: compare digests instead of retrying blindly.
+      const state = await this.versionState(input.name, input.version);
+      if (state.exists && state.integrity === input.integrity) return 'already-published';
+      if (state.exists) {
+        throw new ConflictError('ERR_UPSTREAM_VERSION_CONFLICT', `${input.name}@${input.version} already exists upstream with different contents`);
+      }
+    }
+    throw new UpstreamError('ERR_UPSTREAM_PUBLISH_FAILED', `the upstream registry answered ${response.status} to the publish`);
+  }
+}

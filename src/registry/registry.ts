@@ -1,0 +1,57 @@
+/** The registry behind the gate: where released packages go and where reads come from. */
+
+/** What the gate publishes: exactly the approved bytes and their document. */
+export interface PublishInput {
+  readonly name: string;
+  readonly version: string;
+  readonly tag: string;
+  readonly access: string | null;
+  readonly manifest: Readonly<Record<string, unknown>>;
+  readonly tarball: Buffer;
+  /** `sha512-<base64>`. */
+  readonly integrity: string;
+}
+
+/** How a publish ended. */
+export type PublishOutcome = 'published' | 'already-published';
+
+/** The state of one version in the registry. */
+export type VersionState = { readonly exists: false } | { readonly exists: true; readonly integrity: string | undefined };
+
+/** A streamed tarball. */
+export interface TarballResponse {
+  readonly body: ReadableStream<Uint8Array> | Uint8Array;
+  readonly size: number | undefined;
+}
+
+/** A registry backend: an upstream over HTTP, or pubgate's own storage. */
+export interface Registry {
+  readonly kind: 'npm-http' | 'local';
+  /** The packument with tarball URLs pointing at `gateBase`, or undefined when the package does not exist. */
+  getPackument(name: string, gateBase: string): Promise<Record<string, unknown> | undefined>;
+  /** A tarball by file name, or undefined. */
+  getTarball(name: string, file: string): Promise<TarballResponse | undefined>;
+  versionState(name: string, version: string): Promise<VersionState>;
+  /**
+   * Publishes; resolves `already-published` when that exact version already exists with the same
+   * integrity (a retry after a crash), throws `ERR_UPSTREAM_VERSION_CONFLICT` when it exists with other bytes.
+   */
+  publish(input: PublishInput): Promise<PublishOutcome>;
+}
+
+/** The file name npm gives a tarball: unscoped name, dash, version. */
+export function tarballFileName(name: string, version: string): string {
+  const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
+  return `${base}-${version}.tgz`;
+}
+
+/** The gate's URL for a tarball. */
+export function gateTarballUrl(gateBase: string, name: string, file: string): string {
+  return `${gateBase}/npm/${name}/-/${file}`;
+}
+
+/** The part of the gate's blob store a registry uses (declared here so registry does not import release). */
+export interface BlobStore {
+  put(bytes: Uint8Array): Promise<string>;
+  get(sha512Hex: string): Promise<Buffer>;
+}

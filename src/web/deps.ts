@@ -1,0 +1,21 @@
+/** What the web layer needs, built in src/app.ts. */
+import type { Logger } from 'pino';
+import type { BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
+import type { Registry } from '../registry/index.ts';
+import type { Store } from '../store/index.ts';
+import type { CredentialService } from '../tokens/index.ts';
+
+/** The web layer's dependencies. */
+export interface WebDeps {
+  readonly store: Store;
+  readonly releases: ReleaseService;
+  readonly credentials: CredentialService;
+  readonly registry: Registry;
+  readonly blobs: BlobStore;
+  readonly limits: PublishLimits;
+  readonly logger: Logger;
+  /** The gate's external base URL, without a trailing slash. */
+  readonly baseUrl: () => string;
+  /** Prometheus text for /metrics. */
+  readonly metrics: () => Promise<string>;
+}

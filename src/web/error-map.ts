@@ -1,0 +1,51 @@
+/** The one table that maps error codes to HTTP statuses. Unknown errors become a bare 500. */
+import { PubgateError } from '../errors/index.ts';
+
+const exact: Readonly<Record<string, number>> = Object.freeze({
+  ERR_AUTH_MISSING: 401,
+  ERR_AUTH_BAD_TOKEN: 401,
+  ERR_AUTH_UNKNOWN_TOKEN: 401,
+  ERR_AUTH_EXPIRED: 401,
+  ERR_AUTH_REVOKED: 401,
+  ERR_AUTH_FORBIDDEN: 403,
+  ERR_AUTH_SCOPE: 403,
+  ERR_APPROVAL_STEP_UP_REQUIRED: 403,
+  ERR_PUBLISH_OTP_INVALID: 403,
+  ERR_PUBLISH_TOO_LARGE: 413,
+  ERR_PUBLISH_MANIFEST_TOO_LARGE: 413,
+  ERR_PUBLISH_VERSION_EXISTS: 409,
+  ERR_PUBLISH_VERSION_PENDING: 409,
+  ERR_RELEASE_STATE: 409,
+  ERR_RELEASE_NOT_FOUND: 404,
+  ERR_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_UPSTREAM_UNREACHABLE: 502,
+  ERR_UPSTREAM_STATUS: 502,
+  ERR_UPSTREAM_BAD_RESPONSE: 502,
+});
+
+const byPrefix: ReadonlyArray<readonly [string, number]> = [
+  ['ERR_PUBLISH_', 400],
+  ['ERR_TARBALL_', 400],
+  ['ERR_REQUEST_', 400],
+  ['ERR_AUTH_', 403],
+  ['ERR_UPSTREAM_', 502],
+];
+
+/** HTTP status for an error. */
+export function statusFor(error: unknown): number {
+  if (!(error instanceof PubgateError)) return 500;
+  const direct = exact[error.code];
+  if (direct !== undefined) return direct;
+  for (const [prefix, status] of byPrefix) if (error.code.startsWith(prefix)) return status;
+  return 400;
+}
+
+/**
+ * The JSON body of an error. npm shows the `error` field to the user, so the code is put in it too.
+ * Internal errors say nothing about their cause (it may hold paths or secrets).
+ */
+export function errorBody(error: unknown): { error: string; code: string; details?: Readonly<Record<string, unknown>> } {
+  if (!(error instanceof PubgateError)) return { error: 'internal error', code: 'ERR_INTERNAL' };
+  return { error: `[${error.code}] ${error.message}`, code: error.code, ...(error.details === undefined ? {} : { details: error.details }) };
+}

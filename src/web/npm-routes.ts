@@ -1,0 +1,230 @@
+/**
+ * The npm registry protocol under `/npm/`: reads proxied from the registry behind the gate,
+ * publishes and staged publishes held for approval, and npm's web-auth handshake
+ * (`401` + `www-authenticate: OTP` + `{authUrl, doneUrl}`, DESIGN.md flows).
+ */
+import type { Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import { AuthError, NotFoundError, PubgateError, ValidationError } from '../errors/index.ts';
+import { maxPublishBodyBytes, ReleaseService, sha512HexOf, validatePublishDocument, type Release } from '../release/index.ts';
+import { principalCovers, type Principal } from '../tokens/index.ts';
+import { readBody } from './body.ts';
+import { errorBody, statusFor } from './error-map.ts';
+import { parseNpmPath } from './npm-path.ts';
+import type { WebDeps } from './deps.ts';
+
+type Ctx = Context<{ Bindings: HttpBindings }>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Answers an error as JSON with its mapped status. */
+export function sendError(c: Ctx, error: unknown, deps: WebDeps): Response {
+  const status = statusFor(error);
+  if (status >= 500 && !(error instanceof PubgateError)) deps.logger.error({ err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }, 'internal error');
+  return c.json(errorBody(error), status as 400);
+}
+
+async function authenticate(c: Ctx, deps: WebDeps, required: boolean): Promise<Principal | undefined> {
+  const header = c.req.header('authorization');
+  if (header === undefined) {
+    if (required) throw new AuthError('ERR_AUTH_MISSING', 'this needs a pubgate credential: add `//<gate>/npm/:_authToken=<token>` to .npmrc (`pubgate token create`)');
+    return undefined;
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (match === null) throw new AuthError('ERR_AUTH_BAD_TOKEN', 'use a Bearer pubgate credential');
+  return deps.credentials.authenticate(match[1]!);
+}
+
+function requireKind(principal: Principal | undefined, kinds: readonly string[]): Principal {
+  if (principal === undefined) throw new AuthError('ERR_AUTH_MISSING', 'this needs a pubgate credential');
+  if (!kinds.includes(principal.kind)) throw new AuthError('ERR_AUTH_FORBIDDEN', `a ${principal.kind} credential may not do this`);
+  return principal;
+}
+
+function requesterOf(principal: Principal): { kind: string; id: string } {
+  return { kind: 'token', id: principal.identity };
+}
+
+function authorizeFor(principal: Principal): (name: string) => void {
+  return (name) => {
+    if (!principalCovers(principal, name)) throw new AuthError('ERR_AUTH_SCOPE', `this credential may not release ${name}`);
+  };
+}
+
+/** The npm stage item shape (npm's `logStageItem`), plus the gate's state. */
+function toStageItem(release: Release): Record<string, unknown> {
+  return {
+    id: release.id,
+    packageName: release.package,
+    version: release.version,
+    tag: release.tag,
+    createdAt: release.createdAt,
+    actor: release.requester.id,
+    actorType: release.requester.kind,
+    shasum: release.shasum,
+    integrity: release.integrity,
+    state: release.state,
+    ...(release.reason === null ? {} : { reason: release.reason }),
+  };
+}
+
+async function visibleRelease(deps: WebDeps, principal: Principal, id: string): Promise<Release> {
+  if (!UUID.test(id)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+  const release = await deps.releases.get(id);
+  // Releases of packages outside the caller's scope do not exist for it.
+  if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+  return release;
+}
+
+/** Handles every request below `/npm/`. */
+export async function handleNpm(c: Ctx, deps: WebDeps): Promise<Response> {
+  const rawPath = new URL(c.req.url).pathname.replace(/^\/npm/, '');
+  const method = c.req.method;
+  try {
+    const path = parseNpmPath(rawPath);
+    if (path === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+    if (path.kind === 'special') return await handleSpecial(c, deps, path.segments, method);
+    const { name, rest } = path;
+    if (method === 'GET' || method === 'HEAD') {
+      await authenticate(c, deps, false);
+      if (rest.length === 0) return await sendPackument(c, deps, name);
+      if (rest.length === 2 && rest[0] === '-') return await sendTarball(c, deps, name, rest[1]!);
+      throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+    }
+    if (method === 'PUT' && rest.length === 0) return await handlePublish(c, deps, name);
+    if (method === 'PUT' || method === 'DELETE') {
+      throw new PubgateError('ERR_METHOD_NOT_ALLOWED', 'the gate accepts publishes only; unpublish, deprecate and dist-tag changes are not supported through it');
+    }
+    throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+  } catch (error) {
+    return sendError(c, error, deps);
+  }
+}
+
+async function sendPackument(c: Ctx, deps: WebDeps, name: string): Promise<Response> {
+  const packument = await deps.registry.getPackument(name, deps.baseUrl());
+  if (packument === undefined) return c.json({ error: 'Not found', code: 'ERR_NOT_FOUND' }, 404);
+  return c.json(packument);
+}
+
+async function sendTarball(c: Ctx, deps: WebDeps, name: string, file: string): Promise<Response> {
+  if (!file.endsWith('.tgz') || file.includes('/')) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+  const tarball = await deps.registry.getTarball(name, file);
+  if (tarball === undefined) return c.json({ error: 'Not found', code: 'ERR_NOT_FOUND' }, 404);
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+  if (tarball.size !== undefined) headers['content-length'] = String(tarball.size);
+  return new Response(tarball.body as ConstructorParameters<typeof Response>[0], { status: 200, headers });
+}
+
+async function handlePublish(c: Ctx, deps: WebDeps, name: string): Promise<Response> {
+  const principal = requireKind(await authenticate(c, deps, true), ['request']);
+  const body = await readBody(c.env.incoming, maxPublishBodyBytes(deps.limits));
+  const otp = c.req.header('npm-otp');
+  if (otp !== undefined) {
+    // npm's retry after the web-auth poll returned our completion token: succeed only if that
+    // exact digest was really published.
+    const validated = await validatePublishDocument(body, { urlName: name, limits: deps.limits });
+    const release = await deps.releases.consumeCompletionToken(otp, validated.integrity);
+    if (release === undefined) throw new AuthError('ERR_PUBLISH_OTP_INVALID', 'this one-time token does not belong to a published release with these bytes');
+    return c.json({ ok: true, id: release.package, release: release.id }, 200);
+  }
+  const release = await deps.releases.submit({ urlName: name, body, channel: 'publish', requester: requesterOf(principal), authorize: authorizeFor(principal) });
+  const base = deps.baseUrl();
+  // 401 + OTP: npm (on a TTY) prints authUrl and polls doneUrl; never a 2xx before the publish happened.
+  c.header('www-authenticate', 'OTP');
+  return c.json(
+    {
+      error: `[ERR_RELEASE_HELD] ${release.package}@${release.version} is held for approval as release ${release.id}. It is published when approved; follow the link, or run \`pubgate release wait ${release.id}\`.`,
+      code: 'ERR_RELEASE_HELD',
+      release: release.id,
+      authUrl: `${base}/npm/-/pubgate/auth/${release.id}`,
+      doneUrl: `${base}/npm/-/pubgate/done/${release.id}`,
+    },
+    401,
+  );
+}
+
+async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[], method: string): Promise<Response> {
+  const [head, ...rest] = segments;
+  if (head === 'ping' && method === 'GET') return c.json({});
+  if (head === 'whoami' && method === 'GET') {
+    const principal = requireKind(await authenticate(c, deps, true), ['request', 'read']);
+    return c.json({ username: principal.identity });
+  }
+  if (head === 'stage') return handleStage(c, deps, rest, method);
+  if (head === 'pubgate' && rest[0] === 'done' && rest.length === 2 && method === 'GET') return handleDone(c, deps, rest[1]!);
+  if (head === 'pubgate' && rest[0] === 'auth' && rest.length === 2 && method === 'GET') return handleAuthPage(c, deps, rest[1]!);
+  throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+}
+
+async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], method: string): Promise<Response> {
+  if (rest[0] === 'package' && method === 'POST') {
+    const name = rest.length === 2 ? rest[1]! : rest.length === 3 && rest[1]!.startsWith('@') ? `${rest[1]}/${rest[2]}` : undefined;
+    if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+    const principal = requireKind(await authenticate(c, deps, true), ['request']);
+    const body = await readBody(c.env.incoming, maxPublishBodyBytes(deps.limits));
+    const release = await deps.releases.submit({ urlName: name, body, channel: 'stage', requester: requesterOf(principal), authorize: authorizeFor(principal) });
+    // Staging did happen (nothing was published), so a 2xx is honest here; npm prints the stage id.
+    return c.json({ stageId: release.id, state: release.state }, 201);
+  }
+  const principal = requireKind(await authenticate(c, deps, true), ['request', 'read']);
+  if (rest.length === 0 && method === 'GET') {
+    const page = Math.max(0, Number(c.req.query('page') ?? 0) || 0);
+    const perPage = Math.min(100, Math.max(1, Number(c.req.query('perPage') ?? 100) || 100));
+    const pkg = c.req.query('package');
+    const all = (await deps.releases.list({ ...(pkg === undefined ? {} : { package: pkg }), limit: 1000 })).filter(
+      (r) => principalCovers(principal, r.package) && !ReleaseService.isFinal(r),
+    );
+    return c.json({ items: all.slice(page * perPage, (page + 1) * perPage).map(toStageItem), total: all.length });
+  }
+  const id = rest[0]!;
+  if (rest.length === 1 && method === 'GET') return c.json(toStageItem(await visibleRelease(deps, principal, id)));
+  if (rest.length === 2 && rest[1] === 'tarball' && method === 'GET') {
+    const release = await visibleRelease(deps, principal, id);
+    const bytes = await deps.blobs.get(sha512HexOf(release.integrity));
+    return new Response(new Uint8Array(bytes), { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } });
+  }
+  if (rest.length === 2 && rest[1] === 'approve' && method === 'POST') {
+    await visibleRelease(deps, principal, id);
+    throw new AuthError('ERR_APPROVAL_STEP_UP_REQUIRED', 'releases are approved by a quorum of approvers with a passkey step-up in the pubgate web UI; a token cannot approve');
+  }
+  if (rest.length === 1 && method === 'DELETE') {
+    const release = await visibleRelease(deps, principal, id);
+    const withdrawn = await deps.releases.withdraw(release.id, requesterOf(principal));
+    return c.json(toStageItem(withdrawn));
+  }
+  throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+}
+
+async function handleDone(c: Ctx, deps: WebDeps, id: string): Promise<Response> {
+  const principal = requireKind(await authenticate(c, deps, true), ['request']);
+  const release = await visibleRelease(deps, principal, id);
+  if (release.requester.id !== principal.identity) throw new AuthError('ERR_AUTH_FORBIDDEN', 'only the requester polls its release');
+  if (release.state === 'published') {
+    const token = await deps.releases.issueCompletionToken(release.id);
+    if (token !== undefined) return c.json({ token });
+  }
+  if (ReleaseService.isFinal(release)) {
+    const reason = release.reason === null ? '' : `: ${release.reason}`;
+    throw new ValidationError(`ERR_RELEASE_${release.state.toUpperCase()}`, `release ${release.id} was ${release.state}${reason}`);
+  }
+  c.header('retry-after', '2');
+  return c.json({ state: release.state }, 202);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+async function handleAuthPage(c: Ctx, deps: WebDeps, id: string): Promise<Response> {
+  if (!UUID.test(id)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+  const release = await deps.releases.get(id);
+  c.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
+  return c.html(
+    `<!doctype html><html><head><meta charset="utf-8"><title>pubgate: release ${escapeHtml(release.id)}</title></head><body>` +
+      `<h1>${escapeHtml(release.package)}@${escapeHtml(release.version)}</h1>` +
+      `<p>State: <strong>${escapeHtml(release.state)}</strong></p><p>Digest: <code>${escapeHtml(release.integrity)}</code></p>` +
+      `<p>This release is held by pubgate until the approvers' quorum approves it. npm keeps waiting and finishes when it is published.</p>` +
+      `</body></html>`,
+  );
+}

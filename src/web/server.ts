@@ -1,0 +1,32 @@
+/** The HTTP application: npm protocol, health, metrics. */
+import { Hono } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import type { WebDeps } from './deps.ts';
+import { handleNpm, sendError } from './npm-routes.ts';
+import { NotFoundError } from '../errors/index.ts';
+
+/** Builds the Hono app for the given dependencies. */
+export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    // Access log: method, path without query (queries may hold tokens), status, time. Never headers.
+    deps.logger.debug({ method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.store.ping();
+      return c.json({ ok: true });
+    } catch {
+      return c.json({ ok: false }, 503);
+    }
+  });
+  app.get('/metrics', async (c) => c.text(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.all('/npm', (c) => c.json({ db_name: 'pubgate' }));
+  app.all('/npm/*', (c) => handleNpm(c, deps));
+  app.notFound((c) => sendError(c, new NotFoundError('ERR_NOT_FOUND', 'not found'), deps));
+  app.onError((error, c) => sendError(c, error, deps));
+  return app;
+}
