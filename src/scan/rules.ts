@@ -51,12 +51,15 @@ const VALUE_STOP_WORDS =
   /password|passwd|secret|token|test|sample|demo|default|admin|qwerty|letmein|123456|abc123|foobar|hunter2|changeit|welcome|mypass|localhost|undefined|function|return/i;
 const NAME_STOP_WORDS =
   /csrf|xsrf|page|next|continuation|cancel|sync|pagination|cursor|lexer|parse|hash|digest|checksum|integrity|commit|sha\d*|public|nonce|verifier|challenge|author|max|min|len|type|file|path|prefix|label|placeholder|field|param|input|sample|example|dummy|fake|mock|test/i;
+const KNOWN_PREFIX = /^(?:npm_|gh[pousr]_|pgt_|github_pat_|gl(?:pat|dt|ptt|rt|cbt)-|pypi-|rubygems_|dckr_|xox[a-z]-|sk-|[sr]k_(?:live|test)_|hf_|hv[sbr]\.|AKIA|AIza|AKCp)/;
 const NAME_PASSWORD = /passw(?:or)?d|pwd|credentials?|auth$/i;
 
 /** The generic rule's acceptance test for an assigned value (exported for tests of look-alikes). */
 export function isGenericSecretValue(name: string, value: string, quoted: boolean, context?: RuleContext): boolean {
   if (NAME_STOP_WORDS.test(name.replace(/(?:passw(?:or)?d|pwd|secret|token|credentials?|auth|key)$/i, ''))) return false;
   if (isPlaceholder(value) || isDocumentedExample(value) || isUuid(value) || isHashLike(value)) return false;
+  // A value in a known token format that its own rule rejected (bad checksum, fake body) stays rejected.
+  if (KNOWN_PREFIX.test(value)) return false;
   if (/^(?:https?:|file:|\/|\.\.?\/|~\/|[A-Za-z]:\\)/.test(value)) return false;
   if (/^(?:true|false|null|nil|none|empty|required|optional|string|number|boolean|object|bytes)$/i.test(value)) return false;
   if (VALUE_STOP_WORDS.test(value)) return false;
