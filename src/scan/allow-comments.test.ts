@@ -6,30 +6,30 @@ import { createScanner, scanWithScanner } from './scanner.ts';
 
 const scanner = createScanner();
 
-describe('allow comments', () => {
-  it('parses rule ids and the reason', () => {
+void describe('allow comments', () => {
+  void it('parses rule ids and the reason', () => {
     assert.deepEqual(parseAllowComment('x // pubgate:allow npm-access-token,jwt -- test fixture for the parser'), {
       rules: ['npm-access-token', 'jwt'],
       reason: 'test fixture for the parser',
     });
   });
-  it('strips a closing comment marker from the reason', () => {
+  void it('strips a closing comment marker from the reason', () => {
     assert.equal(parseAllowComment('/* pubgate:allow * -- revoked long ago */')?.reason, 'revoked long ago');
   });
-  it('hides a finding when the comment on the same line names its rule and a reason', () => {
+  void it('hides a finding when the comment on the same line names its rule and a reason', () => {
     const findings = scanWithScanner(scanner, `t = "${generateToken()}" # pubgate:allow pubgate-token -- revoked, kept as a fixture\n`, 'a.py');
     assert.equal(findings.length, 0);
   });
-  it('hides a finding when the comment is on the line above', () => {
+  void it('hides a finding when the comment is on the line above', () => {
     const findings = scanWithScanner(scanner, `// pubgate:allow * -- documented sample\nconst t = "${generateToken()}";\n`, 'a.js');
     assert.equal(findings.length, 0);
   });
-  it('keeps the finding, with a note, when the comment gives no reason', () => {
+  void it('keeps the finding, with a note, when the comment gives no reason', () => {
     const findings = scanWithScanner(scanner, `t = "${generateToken()}" # pubgate:allow pubgate-token\n`, 'a.py');
     assert.equal(findings.length, 1);
     assert.match(findings[0]!.note ?? '', /no reason/);
   });
-  it('keeps the finding when the comment names another rule', () => {
+  void it('keeps the finding when the comment names another rule', () => {
     assert.equal(allowVerdict('pubgate-token', 'x # pubgate:allow jwt -- a reason here', undefined), 'none');
   });
 });

@@ -11,16 +11,16 @@ const scan = (text: string, path = 'file.txt') => scanWithScanner(scanner, text,
 const j = (...parts: string[]): string => parts.join('');
 const x = (n: number): string => 'x'.repeat(n);
 
-describe('built-in rules', () => {
-  describe('true positives', () => {
+void describe('built-in rules', () => {
+  void describe('true positives', () => {
     const cases = plantedSecrets();
-    it('has a planted case for every built-in rule', () => {
+    void it('has a planted case for every built-in rule', () => {
       const covered = new Set(cases.map((c) => c.ruleId));
       const missing = BUILTIN_RULES.map((rule) => rule.id).filter((id) => !covered.has(id));
       assert.deepEqual(missing, []);
     });
     for (const item of cases) {
-      it(`reports ${item.ruleId}`, () => {
+      void it(`reports ${item.ruleId}`, () => {
         const findings = scan(item.text, item.path);
         assert.ok(
           findings.some((f) => f.ruleId === item.ruleId),
@@ -30,7 +30,7 @@ describe('built-in rules', () => {
     }
   });
 
-  describe('look-alikes that must not be reported', () => {
+  void describe('look-alikes that must not be reported', () => {
     const pgt = generateToken();
     const awsExample = j('AKIA', 'IOSFODNN7', 'EXAMPLE');
     const sample = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -87,7 +87,7 @@ describe('built-in rules', () => {
       ['a key in a cache key name', `cacheKey = "${randomBase62(24)}"`],
     ];
     for (const [name, text, path] of lookAlikes) {
-      it(`does not report ${name}`, () => {
+      void it(`does not report ${name}`, () => {
         const findings = scan(`${text}\n`, path);
         assert.deepEqual(
           findings.map((f) => f.ruleId),
@@ -97,8 +97,8 @@ describe('built-in rules', () => {
     }
   });
 
-  describe('when two rules match the same characters', () => {
-    it('reports only the more specific one', () => {
+  void describe('when two rules match the same characters', () => {
+    void it('reports only the more specific one', () => {
       const token = checksummed(j('npm', '_'));
       const findings = scan(`//registry.npmjs.org/:_authToken=${token}\nNPM_TOKEN="${token}"\n`);
       assert.deepEqual(
