@@ -50,3 +50,16 @@ export class AttestationVerificationError extends PubgateError {}
 
 /** Producing a signature or managing a signing key failed; `code` says why. */
 export class SigningError extends PubgateError {}
+
+/** Builds the coded verification error for a refusal. */
+export function fail(
+  reason: keyof typeof VERIFY_ERROR_CODES,
+  message: string,
+  details?: Record<string, unknown>,
+  cause?: unknown,
+): AttestationVerificationError {
+  return new AttestationVerificationError(VERIFY_ERROR_CODES[reason], message, {
+    ...(details === undefined ? {} : { details }),
+    ...(cause === undefined ? {} : { cause }),
+  });
+}

@@ -52,3 +52,20 @@ export type { ArtifactSource } from './digest.ts';
 export { computeSha512Hex } from './digest.ts';
 export type { PolicyDecision, PolicyCheck, VerifyReleaseOptions, VerifiedRelease } from './verify-release.ts';
 export { verifyRelease } from './verify-release.ts';
+export type { PublicKeySet } from './key-set.ts';
+export { toPublicKeySet, keySetFromRecords, keySetFromJson } from './key-set.ts';
+export type {
+  NpmRegistryKey,
+  NpmKeysResponse,
+  NpmAttestation,
+  NpmAttestationsResponse,
+  NpmRegistrySignature,
+} from './npm-shapes.ts';
+export { toNpmKeysResponse, toNpmAttestationsResponse, signNpmRegistrySignature } from './npm-shapes.ts';
+export type {
+  TrustedPublisher,
+  BuildIdentityClaims,
+  VerifyBuildProvenanceOptions,
+  VerifiedBuildProvenance,
+} from './build-provenance.ts';
+export { verifyBuildProvenance, SLSA_PROVENANCE_V1 } from './build-provenance.ts';

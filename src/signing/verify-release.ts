@@ -5,8 +5,9 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { computeSha512Hex, type ArtifactSource } from './digest.ts';
-import { decodeBase64Strict, IN_TOTO_PAYLOAD_TYPE, verifyDsseSignature, type DsseEnvelope } from './dsse.ts';
-import { AttestationVerificationError, VERIFY_ERROR_CODES } from './errors.ts';
+import { IN_TOTO_PAYLOAD_TYPE, verifyDsseSignature, type DsseEnvelope } from './dsse.ts';
+import { fail } from './errors.ts';
+import { parseDsseBundle } from './bundle-parser.ts';
 import type { KeyLookup, KeyRecord } from './key-ring.ts';
 import { isKeyValidAt } from './key-ring.ts';
 import {
@@ -17,7 +18,7 @@ import {
   type ReleasePredicate,
 } from './release-predicate.ts';
 import type { ReleaseStatement } from './attest.ts';
-import { checkBundleWithSigstore, SIGSTORE_BUNDLE_V03_MEDIA_TYPE } from './sigstore-bundle.ts';
+import { checkBundleWithSigstore } from './sigstore-bundle.ts';
 import { IN_TOTO_STATEMENT_TYPE, isSha512Hex, toNpmPurl } from './statement.ts';
 
 /** A policy's verdict, in the shape of `src/policy`'s `Decision`. */
@@ -63,8 +64,6 @@ export interface VerifiedRelease {
 
 // A statement dated further ahead than this of the verifier's clock was not signed "now" by an honest gate.
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
-// An attestation is a few kilobytes; anything this large is hostile, and JSON.parse on it is costly.
-const MAX_BUNDLE_CHARS = 1 << 20;
 
 /** Verifies a release attestation; resolves to what it proved, or throws an `AttestationVerificationError`. */
 export async function verifyRelease(options: VerifyReleaseOptions): Promise<VerifiedRelease> {
@@ -74,7 +73,15 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
   const hashing = computeSha512Hex(options.artifact, controller.signal);
   hashing.catch(() => undefined);
   try {
-    const { hint, envelope, sig, json } = parseKeyedDsseBundle(options.bundle);
+    const parsed = parseDsseBundle(options.bundle);
+    if (parsed.material.kind !== 'publicKey') {
+      throw fail(
+        'malformedBundle',
+        'a release attestation names its key by hint (verificationMaterial.publicKey)',
+      );
+    }
+    const { envelope, sig, json } = parsed;
+    const hint = parsed.material.hint;
     const key = await options.keys.getKey(hint);
     if (key === undefined) throw fail('keyUnknown', `no key ${hint} in the key set`, { keyId: hint });
     const publicKey = createPublicKey(key.publicKeyPem);
@@ -118,55 +125,6 @@ export async function verifyRelease(options: VerifyReleaseOptions): Promise<Veri
   } finally {
     controller.abort();
   }
-}
-
-/** A bundle decoded by our own parser: the key hint, the envelope, and its one signature. */
-interface KeyedDsseBundle {
-  readonly hint: string;
-  readonly envelope: DsseEnvelope;
-  readonly sig: Buffer;
-  readonly json: Record<string, unknown>;
-}
-
-/** Parses a Sigstore bundle v0.3 with a public-key hint and a DSSE envelope, without sigstore-js. */
-export function parseKeyedDsseBundle(input: unknown): KeyedDsseBundle {
-  const json = parseJsonObject(input);
-  if (json.mediaType !== SIGSTORE_BUNDLE_V03_MEDIA_TYPE) {
-    throw fail('malformedBundle', `the bundle's mediaType is not ${SIGSTORE_BUNDLE_V03_MEDIA_TYPE}`);
-  }
-  const material = json.verificationMaterial;
-  const hint =
-    isPlainObject(material) && isPlainObject(material.publicKey) ? material.publicKey.hint : undefined;
-  if (typeof hint !== 'string' || hint.length === 0 || hint.length > 256) {
-    throw fail('malformedBundle', 'the bundle names no public key (verificationMaterial.publicKey.hint)');
-  }
-  const dsse = json.dsseEnvelope;
-  if (!isPlainObject(dsse)) throw fail('malformedBundle', 'the bundle holds no DSSE envelope');
-  const payload = decodeBase64Strict(dsse.payload);
-  if (payload === undefined || typeof dsse.payloadType !== 'string') {
-    throw fail('malformedBundle', 'the DSSE envelope has no base64 payload or no payloadType');
-  }
-  const signatures = dsse.signatures;
-  if (signatures === undefined || (Array.isArray(signatures) && signatures.length === 0)) {
-    throw fail('unsigned', 'the DSSE envelope carries no signature');
-  }
-  if (!Array.isArray(signatures) || signatures.length !== 1 || !isPlainObject(signatures[0])) {
-    throw fail('malformedBundle', 'a bundle carries exactly one DSSE signature');
-  }
-  const entry = signatures[0];
-  if (entry.sig === undefined || entry.sig === '') throw fail('unsigned', 'the DSSE signature is empty');
-  const sig = decodeBase64Strict(entry.sig);
-  if (sig === undefined) throw fail('malformedBundle', 'the DSSE signature is not base64');
-  // npm reads signatures[0].keyid and sigstore-js reads the hint; both must name the same key.
-  if (entry.keyid !== undefined && entry.keyid !== '' && entry.keyid !== hint) {
-    throw fail('malformedBundle', 'the signature keyid and the bundle key hint differ');
-  }
-  return {
-    hint,
-    envelope: { payloadType: dsse.payloadType, payload, signatures: [{ keyid: hint, sig }] },
-    sig,
-    json,
-  };
 }
 
 function parseReleaseStatement(envelope: DsseEnvelope): ReleaseStatement {
@@ -224,32 +182,4 @@ function assertKeyValidAt(key: KeyRecord, signedAt: Date, now: Date): void {
       },
     );
   }
-}
-
-function parseJsonObject(input: unknown): Record<string, unknown> {
-  let value = input;
-  if (typeof input === 'string' || input instanceof Uint8Array) {
-    const text = typeof input === 'string' ? input : Buffer.from(input).toString('utf8');
-    if (text.length > MAX_BUNDLE_CHARS) throw fail('malformedBundle', 'the bundle is too large');
-    try {
-      value = JSON.parse(text);
-    } catch (cause) {
-      throw fail('malformedBundle', 'the bundle is not JSON', undefined, cause);
-    }
-  }
-  if (!isPlainObject(value)) throw fail('malformedBundle', 'the bundle is not a JSON object');
-  return value;
-}
-
-/** Builds the coded error for a refusal. */
-export function fail(
-  reason: keyof typeof VERIFY_ERROR_CODES,
-  message: string,
-  details?: Record<string, unknown>,
-  cause?: unknown,
-): AttestationVerificationError {
-  return new AttestationVerificationError(VERIFY_ERROR_CODES[reason], message, {
-    ...(details === undefined ? {} : { details }),
-    ...(cause === undefined ? {} : { cause }),
-  });
 }
