@@ -62,7 +62,12 @@ export function builtinRules(): CompiledRules {
   return builtin;
 }
 
-function secretOf(match: RegExpExecArray): { secret: string; offset: number } {
+function secretOf(match: RegExpExecArray, group: string | number | undefined): { secret: string; offset: number } {
+  if (group !== undefined) {
+    const value = typeof group === 'number' ? match[group] : match.groups?.[group];
+    const span = typeof group === 'number' ? match.indices?.[group] : match.indices?.groups?.[group];
+    if (value !== undefined && span !== undefined) return { secret: value, offset: span[0] };
+  }
   const groups = match.groups;
   if (groups !== undefined) {
     for (const name of SECRET_GROUPS) {
@@ -100,7 +105,7 @@ function runPattern(rule: Rule, text: string, from: number, to: number, path: st
       pattern.lastIndex++;
       continue;
     }
-    const { secret, offset } = secretOf(match);
+    const { secret, offset } = secretOf(match, rule.secretGroup);
     const start = from + offset;
     const key = `${rule.id}:${start}`;
     if (seen.has(key)) continue;

@@ -29,6 +29,8 @@ export interface Rule {
   readonly keywords: readonly string[];
   /** Global regular expression. The secret is the named group `secret`, else the whole match. */
   readonly pattern?: RegExp;
+  /** Capture group (name or number) that holds the secret, when not the named group `secret`. */
+  readonly secretGroup?: string | number;
   /** Structured extraction instead of (or after) `pattern`: receives the text and the keyword offset. */
   readonly extract?: (text: string, at: number, path: string) => readonly Extracted[];
   /** Characters searched before the keyword (default 0: the keyword starts the match). */

@@ -2,6 +2,7 @@
 import { hashToken } from '../tokens/index.ts';
 import { allowVerdict } from './allow-comments.ts';
 import { builtinRules, compileRules, findSecrets, type CompiledRules } from './engine.ts';
+import { toRule } from './custom-rules.ts';
 import { defaultFingerprintKey, fingerprintSecret, redactSecret } from './fingerprint.ts';
 import type { RawMatch, ScanFinding, ScanOptions } from './types.ts';
 
@@ -16,7 +17,7 @@ export function createScanner(options: ScanOptions = {}): Scanner {
   const custom = options.customRules ?? [];
   const disabled = options.disabledRules ?? [];
   return {
-    compiled: custom.length === 0 && disabled.length === 0 ? builtinRules() : compileRules(custom, disabled),
+    compiled: custom.length === 0 && disabled.length === 0 ? builtinRules() : compileRules(custom.map(toRule), disabled),
     key: options.fingerprintKey ?? defaultFingerprintKey(),
   };
 }

@@ -1,5 +1,5 @@
 /** Shared shapes of the secret scanner: findings and scan options. */
-import type { Rule } from './rule.ts';
+import type { CustomRuleSpec } from './custom-rules.ts';
 
 /** How bad a finding is; maps to SARIF levels and GitHub security severity. */
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
@@ -53,8 +53,8 @@ export interface RawMatch {
 export interface ScanOptions {
   /** Key for finding fingerprints (HMAC-SHA256). Defaults to a random key for this process. */
   readonly fingerprintKey?: Uint8Array | string;
-  /** Extra rules (for example from a config file) added to the built-in ones. */
-  readonly customRules?: readonly Rule[];
+  /** Extra rules from config, added to the built-in ones (plain data: it crosses into worker threads). */
+  readonly customRules?: readonly CustomRuleSpec[];
   /** Rule ids to switch off. */
   readonly disabledRules?: readonly string[];
 }
