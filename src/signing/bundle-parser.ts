@@ -105,7 +105,7 @@ function readKeyMaterial(material: unknown): BundleKeyMaterial {
   }
   const ders = raws?.map((r) => decodeBase64Strict(r));
   if (ders === undefined || ders.length === 0 || ders.some((d) => d === undefined || d.length === 0)) {
-    throw fail('malformedBundle', 'the bundle names no public key (verificationMaterial.publicKey.hint)');
+    throw fail('malformedBundle', 'the bundle has neither a public key hint nor a certificate');
   }
   const [leaf, ...chain] = ders as Buffer[];
   return { kind: 'certificate', leaf: leaf!, chain };
