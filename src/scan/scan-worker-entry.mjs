@@ -1,8 +1,6 @@
-// Worker entry in plain JavaScript, so that it loads whether or not the parent runs TypeScript
-// through `node --import tsx` (whose hooks workers inherit through execArgv) or through tsx's
-// register() API from bin/pubgate.js (whose hooks Node 20 does not pass on to workers).
-if (!process.execArgv.some((arg) => arg.includes('tsx'))) {
-  const { register } = await import('tsx/esm/api');
-  register();
-}
+// Worker entry in plain JavaScript: Node 20 does not pass the parent's module hooks (tsx, whether
+// loaded with `node --import tsx` or with register() from bin/pubgate.js) on to worker threads,
+// so the worker registers tsx itself before it imports the TypeScript body.
+const { register } = await import('tsx/esm/api');
+register();
 await import('./scan-worker.ts');

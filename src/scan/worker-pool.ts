@@ -40,7 +40,9 @@ export class ScanWorkerPool {
 
   constructor(size: number, init: WorkerInit) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL('./scan-worker-entry.mjs', import.meta.url), { workerData: init });
+      // --input-type and --eval apply to the parent's own entry only; a worker would refuse them.
+      const execArgv = process.execArgv.filter((arg) => !/^--(?:input-type|eval|print)|^-[ep]$/.test(arg));
+      const worker = new Worker(new URL('./scan-worker-entry.mjs', import.meta.url), { workerData: init, execArgv });
       worker.on('message', (response: WorkerResponse) => this.settle(worker, response));
       worker.on('error', (error) => this.fail(worker, error));
       worker.unref();
