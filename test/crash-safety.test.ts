@@ -13,8 +13,9 @@ import { sealUpstreamToken, spawnGate, writeGateConfig, issueToken } from './sup
 import { startHoldProxy, type HoldProxy } from './support/hold-proxy.ts';
 import { escapedName, packageTarball, publishDoc } from './support/publish-doc.ts';
 import { eventually } from './support/net.ts';
+import { backendNames, backendStore } from './support/backends.ts';
 
-describe('crash safety', () => {
+for (const backend of backendNames()) describe(`crash safety on ${backend}`, () => {
   let verdaccio: Verdaccio;
   let proxy: HoldProxy;
   let file: string;
@@ -24,7 +25,7 @@ describe('crash safety', () => {
   before(async () => {
     verdaccio = await startVerdaccio();
     proxy = await startHoldProxy(verdaccio.url);
-    file = writeGateConfig({ upstream: { url: proxy.url, token: verdaccio.token } }).file;
+    file = writeGateConfig({ upstream: { url: proxy.url, token: verdaccio.token }, store: (await backendStore(backend)).store }).file;
     // The test's own handle on the same store: it seals the upstream token and plays the quorum.
     admin = await buildApp(loadConfig({ file, env: {} }), { logger: createLogger('silent') });
     await sealUpstreamToken(admin, verdaccio.token);

@@ -11,6 +11,7 @@ import { startVerdaccio, type Verdaccio } from './support/verdaccio.ts';
 import { startTestGate, type TestGate } from './support/gate.ts';
 import { makePackage, runNpm, writeNpmrc } from './support/npm.ts';
 import { eventually } from './support/net.ts';
+import { backendNames, backendStore } from './support/backends.ts';
 
 async function upstreamVersion(verdaccio: Verdaccio, name: string, version: string): Promise<Record<string, unknown> | undefined> {
   const response = await fetch(`${verdaccio.url}/${name.replace('/', '%2f')}`);
@@ -19,14 +20,14 @@ async function upstreamVersion(verdaccio: Verdaccio, name: string, version: stri
   return body.versions?.[version];
 }
 
-describe('release gate end to end (npm CLI → pubgate → Verdaccio)', () => {
+for (const backend of backendNames()) describe(`release gate end to end on ${backend} (npm CLI → pubgate → Verdaccio)`, () => {
   let verdaccio: Verdaccio;
   let gate: TestGate;
   let npmrc: string;
 
   before(async () => {
     verdaccio = await startVerdaccio();
-    gate = await startTestGate({ upstream: { url: verdaccio.url, token: verdaccio.token } });
+    gate = await startTestGate({ upstream: { url: verdaccio.url, token: verdaccio.token }, store: (await backendStore(backend)).store });
     npmrc = writeNpmrc(`${gate.url}/npm/`, await gate.issueToken('alice'));
   });
   after(async () => {

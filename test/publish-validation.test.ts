@@ -10,13 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { startTestGate, type TestGate } from './support/gate.ts';
 import { escapedName, packageTarball, publishDoc, tarOf } from './support/publish-doc.ts';
 import { generateToken } from '../src/tokens/index.ts';
+import { backendNames, backendStore } from './support/backends.ts';
 
-describe('publish validation', () => {
+for (const backend of backendNames()) describe(`publish validation on ${backend}`, () => {
   let gate: TestGate;
   let token: string;
 
   before(async () => {
-    gate = await startTestGate({ limits: { tarballBytes: 256 * 1024, manifestBytes: 16 * 1024, unpackedBytes: 1024 * 1024, entries: 100 } });
+    gate = await startTestGate({ store: (await backendStore(backend)).store, limits: { tarballBytes: 256 * 1024, manifestBytes: 16 * 1024, unpackedBytes: 1024 * 1024, entries: 100 } });
     token = await gate.issueToken('mallory-or-alice', ['*']);
   });
   after(() => gate?.stop());

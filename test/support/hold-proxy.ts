@@ -3,7 +3,7 @@
  * kill the gate exactly between approval and upstream success.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** When to hold a matching PUT. */
 export type HoldMode = 'before-upstream' | 'after-upstream' | 'pass';
@@ -24,7 +24,7 @@ export async function startHoldProxy(target: string): Promise<HoldProxy> {
   const upstream = new URL(target);
   let signalHeld: () => void = () => {};
   let heldPromise = new Promise<void>((r) => (signalHeld = r));
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const state: HoldProxy = {
     url: '',
     mode: 'pass',

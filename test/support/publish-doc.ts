@@ -15,8 +15,8 @@ export interface Entry {
 export async function tarOf(entries: readonly Entry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => p.on('end', r));
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => p.on('end', () => r()));
   for (const e of entries) {
     const type = e.type ?? 'file';
     if (type === 'file') p.entry({ name: e.name, mode: 0o644 }, e.content ?? '');
