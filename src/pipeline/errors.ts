@@ -18,4 +18,5 @@ export const AUDIT_ERROR_CODES = Object.freeze({
   fileUnreadable: 'ERR_AUDIT_FILE_UNREADABLE',
   configInvalid: 'ERR_AUDIT_CONFIG_INVALID',
   rootNotFound: 'ERR_AUDIT_ROOT_NOT_FOUND',
+  outputUnwritable: 'ERR_AUDIT_OUTPUT_UNWRITABLE',
 });
