@@ -167,11 +167,22 @@ export async function startGate(app: App): Promise<RunningGate> {
       logger.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'background work failed');
     }
   };
-  const timer = setInterval(() => {
-    if (stopping) return;
-    tick = tick.then(runTick);
-  }, config.release.workerIntervalMs);
-  tick = tick.then(runTick);
+  let queued = false;
+  const schedule = (): void => {
+    // At most one tick waits behind the running one: bursts of wake-ups collapse into it.
+    if (stopping || queued) return;
+    queued = true;
+    tick = tick.then(() => {
+      queued = false;
+      return runTick();
+    });
+  };
+  const timer = setInterval(schedule, config.release.workerIntervalMs);
+  // An approval on this instance publishes at once instead of at the next tick.
+  const unsubscribe = app.releases.onTransition((to) => {
+    if (to === 'approved') schedule();
+  });
+  schedule();
 
   return {
     app,
@@ -179,6 +190,7 @@ export async function startGate(app: App): Promise<RunningGate> {
     async stop() {
       stopping = true;
       clearInterval(timer);
+      unsubscribe();
       // Graceful: let an in-flight publish finish before the store closes.
       await tick;
       await new Promise<void>((resolve) => {

@@ -112,10 +112,22 @@ function isUniqueViolation(error: unknown): boolean {
 export class ReleaseService {
   readonly #o: ReleaseServiceOptions;
   readonly #now: () => Date;
+  readonly #listeners = new Set<(to: ReleaseState) => void>();
 
   constructor(options: ReleaseServiceOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Calls `listener` after every committed transition (the gate wakes its publisher on `approved`). */
+  onTransition(listener: (to: ReleaseState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(to: ReleaseState): void {
+    this.#o.onTransition?.(to);
+    for (const listener of this.#listeners) listener(to);
   }
 
   /** Validates and holds a publish. Nothing is stored unless every check passes. */
@@ -180,7 +192,7 @@ export class ReleaseService {
       }
       throw error;
     }
-    this.#o.onTransition?.('awaiting_approval');
+    this.#emit('awaiting_approval');
     this.#o.logger.info({ release: id, package: row.package, version: row.version }, 'release held for approval');
     return toRelease(row);
   }
@@ -237,7 +249,7 @@ export class ReleaseService {
       });
       return { ...current, ...patch } as ReleasesTable;
     });
-    this.#o.onTransition?.(to);
+    this.#emit(to);
     return toRelease(result);
   }
 
@@ -322,7 +334,7 @@ export class ReleaseService {
     for (let i = 0; i < 50; i++) {
       const claimed = await this.#claim();
       if (claimed === undefined) break;
-      this.#o.onTransition?.('publishing');
+      this.#emit('publishing');
       if (await this.#publishClaimed(claimed)) done++;
     }
     return done;
