@@ -68,6 +68,7 @@ export function auditRepository(root: string, options: AuditRepositoryOptions = 
   const files = discoverAuditedFiles(root, config);
   const byKind = (kind: AuditedFileKind): string[] => files.filter((f) => f.kind === kind).map((f) => f.path);
   const gitlabRead = new Set<string>();
+  const roots = toRepoRoots(files);
 
   for (const path of byKind('github-workflow')) {
     const file = repo.parseYaml(path);
@@ -75,7 +76,7 @@ export function auditRepository(root: string, options: AuditRepositoryOptions = 
   }
   for (const path of byKind('github-action')) {
     const file = repo.parseYaml(path);
-    if (file !== undefined) guard(repo, path, () => auditGithubAction(file, ctx, { repoRoot: repoRootOf(path, files) }));
+    if (file !== undefined) guard(repo, path, () => auditGithubAction(file, ctx, { repoRoot: repoRootOf(path, roots) }));
   }
   // Root pipelines first; `*.gitlab-ci.yml` templates only if no root pipeline included them.
   const gitlab = byKind('gitlab-ci').sort((a, b) => Number(posix.basename(b).startsWith('.gitlab-ci')) - Number(posix.basename(a).startsWith('.gitlab-ci')));
@@ -85,14 +86,14 @@ export function auditRepository(root: string, options: AuditRepositoryOptions = 
     if (file !== undefined) guard(repo, path, () => auditGitlabPipeline(file, ctx, { repoRoot: toRepoRootOfGitlab(path) }).forEach((p) => gitlabRead.add(p)));
   }
   for (const path of byKind('package-json')) {
-    guard(repo, path, () => auditPackageScripts(dirOf(path), repoRootOf(path, files), ctx));
+    guard(repo, path, () => auditPackageScripts(dirOf(path), repoRootOf(path, roots), ctx));
   }
   for (const path of byKind('makefile')) {
     const makefile = repo.makefile(dirOf(path), posix.basename(path));
-    if (makefile !== undefined) guard(repo, path, () => auditMakefile(makefile, dirOf(path), repoRootOf(path, files), ctx));
+    if (makefile !== undefined) guard(repo, path, () => auditMakefile(makefile, dirOf(path), repoRootOf(path, roots), ctx));
   }
   for (const path of [...byKind('shell'), ...byKind('release-script')]) {
-    guard(repo, path, () => auditScriptFile(path, repoRootOf(path, files), repoRootOf(path, files), ctx));
+    guard(repo, path, () => auditScriptFile(path, repoRootOf(path, roots), repoRootOf(path, roots), ctx));
   }
   reportSharedCredentials(ctx);
 
@@ -101,7 +102,9 @@ export function auditRepository(root: string, options: AuditRepositoryOptions = 
   const invalid = findings.list().filter((f) => f.ruleId === 'invalid-suppression');
   const keptAll = [...kept.filter((f) => f.ruleId !== 'invalid-suppression'), ...invalid];
   const sorted = keptAll.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column);
-  return { root, filesScanned: files.length, findings: sorted, suppressed, errors: [...repo.errors].sort((a, b) => a.file.localeCompare(b.file)) };
+  const discovered = new Set(files.map((f) => f.path));
+  const includedOnly = [...gitlabRead].filter((p) => !discovered.has(p)).length;
+  return { root, filesScanned: files.length + includedOnly, findings: sorted, suppressed, errors: [...repo.errors].sort((a, b) => a.file.localeCompare(b.file)) };
 }
 
 /** An analyser bug on one file must not end the scan: record it as that file's error. */
@@ -118,13 +121,18 @@ function dirOf(path: string): string {
   return d === '.' ? '' : d;
 }
 
-/** The nearest ancestor that looks like a repository root (holds `.github`, `.gitlab-ci.yml` or `.git`). */
-function repoRootOf(path: string, files: readonly { path: string; kind: AuditedFileKind }[]): string {
+/** Directories that hold a `.github/workflows` or a root `.gitlab-ci.yml`: the repository roots. */
+function toRepoRoots(files: readonly { path: string; kind: AuditedFileKind }[]): ReadonlySet<string> {
   const roots = new Set<string>();
   for (const f of files) {
     if (f.kind === 'github-workflow') roots.add(toRepoRootOfWorkflow(f.path));
     if (f.kind === 'gitlab-ci' && posix.basename(f.path).startsWith('.gitlab-ci')) roots.add(toRepoRootOfGitlab(f.path));
   }
+  return roots;
+}
+
+/** The nearest ancestor that is a repository root, else the audited root. */
+function repoRootOf(path: string, roots: ReadonlySet<string>): string {
   let dir = dirOf(path);
   for (;;) {
     if (roots.has(dir)) return dir;

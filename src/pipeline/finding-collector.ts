@@ -14,6 +14,7 @@ export interface AddFindingOptions {
 /** Accumulates findings of one audit. */
 export class FindingCollector {
   private readonly byKey = new Map<string, Finding>();
+  private readonly lines = new Map<string, readonly string[]>();
 
   constructor(
     private readonly config: AuditConfig,
@@ -41,12 +42,16 @@ export class FindingCollector {
 
   /** Rule + file + the trimmed text of the line: stable when lines move; never the value of a secret (only names are written in workflows). */
   private fingerprint(ruleId: string, location: SourceLocation): string {
-    let lineText = '';
-    try {
-      lineText = (this.repo.readText(location.file) ?? '').split('\n')[location.line - 1]?.trim() ?? '';
-    } catch {
-      lineText = '';
+    let lines = this.lines.get(location.file);
+    if (lines === undefined) {
+      try {
+        lines = (this.repo.readText(location.file) ?? '').split('\n');
+      } catch {
+        lines = [];
+      }
+      this.lines.set(location.file, lines);
     }
+    const lineText = lines[location.line - 1]?.trim() ?? '';
     return createHash('sha256').update(`${ruleId}\u0000${location.file}\u0000${lineText}`).digest('hex').slice(0, 32);
   }
 }

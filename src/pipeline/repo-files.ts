@@ -66,6 +66,7 @@ export class RepoFiles {
   private readonly makefiles = new Map<string, MakefileInfo | undefined>();
   private readonly npmrcs = new Map<string, ReadonlyMap<string, string>>();
   private readonly erroredFiles = new Set<string>();
+  private readonly fileChecks = new Map<string, boolean>();
 
   constructor(
     readonly root: string,
@@ -81,11 +82,16 @@ export class RepoFiles {
 
   /** True when `rel` is an existing regular file. */
   isFile(rel: string): boolean {
-    try {
-      return statSync(join(this.root, rel)).isFile();
-    } catch {
-      return false;
+    let known = this.fileChecks.get(rel);
+    if (known === undefined) {
+      try {
+        known = statSync(join(this.root, rel)).isFile();
+      } catch {
+        known = false;
+      }
+      this.fileChecks.set(rel, known);
     }
+    return known;
   }
 
   /** Files under `dir` (recursive, relative to the root), skipping dependency and VCS folders. */
