@@ -6,33 +6,12 @@
 import type { Encoding } from './types.ts';
 
 const MAX_SEGMENT = 65536;
+/** Escaped and percent-encoded secrets sit in short strings; a longer reach only costs time. */
+const MAX_TEXT_REACH = 1024;
 
-// Prefixes whose base64 forms trigger a decode. Kept short: each one is another prefilter keyword.
-const BASE64_PREFIXES = [
-  'npm_',
-  'ghp_',
-  'gho_',
-  'ghs_',
-  'github_pat_',
-  'glpat-',
-  'pypi-AgE',
-  'rubygems_',
-  'pgt_',
-  'AKIA',
-  'xoxb-',
-  'xoxp-',
-  'sk-ant-',
-  'sk_live_',
-  'dckr_pat_',
-  '-----BEGIN',
-  '_authToken',
-  'password',
-  'PASSWORD',
-  'secret',
-  'SECRET',
-  'token',
-  'TOKEN',
-];
+// Prefixes whose base64 forms trigger a decode. Kept short: each one is another prefilter keyword,
+// and every keyword costs prefilter time on all text.
+const BASE64_PREFIXES = ['npm_', 'ghp_', 'github_pat_', 'pgt_', 'AKIA', '-----BEGIN', '_authToken', 'password'];
 
 /**
  * The base64 text that `prefix` becomes at each of the three byte alignments, keeping only the
@@ -84,14 +63,14 @@ export function expandSegment(text: string, at: number, encoding: Encoding): [nu
   if (encoding === 'escape') {
     // A string literal: up to the nearest unescaped quote on each side, on the same line.
     let start = at;
-    while (start > 0 && at - start < MAX_SEGMENT) {
+    while (start > 0 && at - start < MAX_TEXT_REACH) {
       const c = text.charCodeAt(start - 1);
       if ((c === 34 || c === 39) && text.charCodeAt(start - 2) !== 92) break;
       if (c === 10) break;
       start--;
     }
     let end = at;
-    while (end < text.length && end - at < MAX_SEGMENT) {
+    while (end < text.length && end - at < MAX_TEXT_REACH) {
       const c = text.charCodeAt(end);
       if ((c === 34 || c === 39) && text.charCodeAt(end - 1) !== 92) break;
       if (c === 10) break;
@@ -100,10 +79,11 @@ export function expandSegment(text: string, at: number, encoding: Encoding): [nu
     return [start, end];
   }
   const inside = encoding === 'base64' ? isBase64Char : isUrlChar;
+  const reach = encoding === 'base64' ? MAX_SEGMENT : MAX_TEXT_REACH;
   let start = at;
-  while (start > 0 && at - start < MAX_SEGMENT && inside(text.charCodeAt(start - 1))) start--;
+  while (start > 0 && at - start < reach && inside(text.charCodeAt(start - 1))) start--;
   let end = at;
-  while (end < text.length && end - at < MAX_SEGMENT && inside(text.charCodeAt(end))) end++;
+  while (end < text.length && end - at < reach && inside(text.charCodeAt(end))) end++;
   if (encoding === 'base64') while (end < text.length && text.charCodeAt(end) === 61 && end - at < MAX_SEGMENT) end++;
   return [start, end];
 }

@@ -128,6 +128,8 @@ export function findSecrets(compiled: CompiledRules, text: string, path: string,
   let hit: RegExpExecArray | null;
   while ((hit = keywordPattern.exec(text)) !== null) {
     const at = hit.index;
+    // Decoding recurses into findSecrets, which reuses this shared regex: resume from here after.
+    const resume = keywordPattern.lastIndex;
     for (const target of compiled.byKeyword.get(hit[0])!) {
       if (target === BASE64_TRIGGER) {
         if (depth < MAX_DEPTH) decodeAt(compiled, text, path, depth, at, 'base64', decodedRuns, out);
@@ -163,6 +165,7 @@ export function findSecrets(compiled: CompiledRules, text: string, path: string,
       covered.set(rule, coveredTo);
       runPattern(rule, text, from, to, path, out, seen);
     }
+    keywordPattern.lastIndex = resume;
   }
   for (const rule of compiled.unanchored) {
     if (rule.paths !== undefined && !rule.paths.test(path)) continue;

@@ -687,7 +687,12 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     id: 'generic-secret',
     title: 'Secret assigned in code or config',
     severity: 'medium',
-    keywords: caseVariants(['password', 'passwd', 'pwd', 'secret', 'token', 'credential', 'apikey', 'auth', '_key', '-key', 'Key']),
+    // Key names need a qualifier (api_key, accessKey…): a bare "key" is everywhere in code.
+    keywords: [
+      ...caseVariants(['password', 'passwd', 'pwd', 'secret', 'token', 'credential', 'auth', 'apikey', 'api_key', 'api-key', 'access_key', 'private_key']),
+      ...['apiKey', 'accessKey', 'AccessKey', 'privateKey', 'PrivateKey', 'appKey', 'AppKey', 'masterKey', 'clientKey', 'encryptionKey', 'signingKey', 'licenseKey', 'sessionKey', 'consumerKey'],
+      ...['_key', '_KEY', '-key', '-KEY'],
+    ],
     pattern: new RegExp(
       `${GENERIC_NAME}["'\\]]?[ \\t]*(?::=|=>|\\?=|=|:)[ \\t]*(?<q>["'\`]?)(?<secret>[^\\s"'\`;,()<>\\[\\]{}\\\\]{6,256})\\k<q>(?![^\\s,;)\\]}])`,
       'gi',
