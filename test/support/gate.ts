@@ -18,15 +18,18 @@ export interface TestGateOptions {
   readonly limits?: Record<string, number>;
   readonly store?: { driver: 'postgres'; postgresUrl: string } | undefined;
   readonly now?: () => Date;
+  /** Share another instance's master key (instances of one gate share it). */
+  readonly masterKeyFile?: string;
 }
 
 /** Writes a config and master key into a fresh folder and returns the config file path. */
 export function writeGateConfig(options: TestGateOptions & { port?: number }): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), 'pubgate-test-'));
   mkdirSync(join(dir, 'data'), { mode: 0o700 });
-  writeNewMasterKey(join(dir, 'data', 'master.key'));
+  if (options.masterKeyFile === undefined) writeNewMasterKey(join(dir, 'data', 'master.key'));
   const config = {
     dataDir: './data',
+    ...(options.masterKeyFile === undefined ? {} : { masterKeyFile: options.masterKeyFile }),
     server: { host: '127.0.0.1', port: options.port ?? 0 },
     ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.upstream === undefined ? {} : { upstream: { url: options.upstream.url } }),
