@@ -11,6 +11,7 @@ import { startTestGate, type TestGate } from './support/gate.ts';
 import { escapedName, packageTarball, publishDoc, tarOf } from './support/publish-doc.ts';
 import { generateToken } from '../src/tokens/index.ts';
 import { backendNames, backendStore } from './support/backends.ts';
+import { eventually } from './support/net.ts';
 
 for (const backend of backendNames()) describe(`publish validation on ${backend}`, () => {
   let gate: TestGate;
@@ -181,8 +182,8 @@ for (const backend of backendNames()) describe(`publish validation on ${backend}
     it('refuses a version already published with ERR_PUBLISH_VERSION_EXISTS (409)', async () => {
       const [held] = await gate.app.releases.list({ package: 'ok-pkg' });
       await gate.app.releases.approve(held!.id, { actor: 'test' });
-      await gate.app.releases.publishDue();
-      assert.equal((await gate.app.releases.get(held!.id)).state, 'published');
+      // The gate's own worker publishes on approval; wait for it rather than racing it.
+      await eventually(async () => ((await gate.app.releases.get(held!.id)).state === 'published' ? true : undefined), 20_000, 'publish');
       const result = await put('ok-pkg', await good('ok-pkg'));
       assert.equal(result.code, 'ERR_PUBLISH_VERSION_EXISTS');
       assert.equal(result.status, 409);
