@@ -358,7 +358,7 @@ function classifyNodeManager(
     const targetDir = !tarball && target !== undefined ? joinDir(dir, target) : dir;
     return [npmPublish(bin, args, dryRun, tarball, tarball ? [] : PUBLISH_HOOKS, targetDir)];
   }
-  if (sub === 'ci' || sub === 'install' || sub === 'i' || sub === 'add' || sub === 'install-clean' || sub === 'isntall') {
+  if (sub === 'ci' || sub === 'install' || sub === 'i' || sub === 'add' || sub === 'install-clean' || sub === 'clean-install' || sub === 'ic' || sub === 'isntall') {
     if (hasFlag(args, ['-g', '--global', '--location=global'])) return [];
     const ignore = hasFlag(args, ['--ignore-scripts']) && flagValue(args, ['--ignore-scripts']) !== 'false';
     // Adding a named package in a project still runs every lifecycle script of the tree.
