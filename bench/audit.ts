@@ -165,10 +165,22 @@ jobs:
 ];
 
 const scripts: ((i: number) => [string, string])[] = [
-  (i) => ['scripts/release.sh', `#!/usr/bin/env bash\nset -euo pipefail\n# release ${i}\nnpm ci\nnpm run build\necho "//registry.npmjs.org/:_authToken=\${NPM_TOKEN}" > ~/.npmrc\nnpm publish --tag latest\n`],
-  (i) => ['Makefile', `VERSION ?= 1.${i}.0\nNPM ?= npm\n\n.PHONY: build test publish\n\nbuild:\n\tnpm ci\n\tnpm run build\n\ntest: build\n\tnpm test\n\npublish: test\n\t$(NPM) publish --registry https://gate.example.com/npm/\n`],
-  (i) => ['scripts/publish.mjs', `#!/usr/bin/env node\nimport { execSync } from 'node:child_process';\nconst tag = process.env.TAG ?? 'latest';\nconsole.log('publishing ${i}');\nexecSync(\`npm publish --tag \${tag}\`, { stdio: 'inherit' });\n`],
-  (i) => ['scripts/bootstrap.sh', `#!/bin/sh\n# bootstrap ${i}\ncurl -fsSLo tool.tgz https://tools.example.com/tool-${i}.tgz\necho "0000000000000000000000000000000000000000000000000000000000000000  tool.tgz" | sha256sum -c -\ntar xzf tool.tgz\n`],
+  (i) => [
+    'scripts/release.sh',
+    `#!/usr/bin/env bash\nset -euo pipefail\n# release ${i}\nnpm ci\nnpm run build\necho "//registry.npmjs.org/:_authToken=\${NPM_TOKEN}" > ~/.npmrc\nnpm publish --tag latest\n`,
+  ],
+  (i) => [
+    'Makefile',
+    `VERSION ?= 1.${i}.0\nNPM ?= npm\n\n.PHONY: build test publish\n\nbuild:\n\tnpm ci\n\tnpm run build\n\ntest: build\n\tnpm test\n\npublish: test\n\t$(NPM) publish --registry https://gate.example.com/npm/\n`,
+  ],
+  (i) => [
+    'scripts/publish.mjs',
+    `#!/usr/bin/env node\nimport { execSync } from 'node:child_process';\nconst tag = process.env.TAG ?? 'latest';\nconsole.log('publishing ${i}');\nexecSync(\`npm publish --tag \${tag}\`, { stdio: 'inherit' });\n`,
+  ],
+  (i) => [
+    'scripts/bootstrap.sh',
+    `#!/bin/sh\n# bootstrap ${i}\ncurl -fsSLo tool.tgz https://tools.example.com/tool-${i}.tgz\necho "0000000000000000000000000000000000000000000000000000000000000000  tool.tgz" | sha256sum -c -\ntar xzf tool.tgz\n`,
+  ],
 ];
 
 function gitlab(i: number): string {
@@ -198,7 +210,13 @@ function packageJson(i: number): string {
     {
       name: `@bench/pkg-${i}`,
       version: `1.${i}.0`,
-      scripts: { build: 'tsc -p .', test: 'node --test', release: 'npm run build && npm publish', prepublishOnly: 'npm run build', postinstall: 'node -e "console.log(1)"' },
+      scripts: {
+        build: 'tsc -p .',
+        test: 'node --test',
+        release: 'npm run build && npm publish',
+        prepublishOnly: 'npm run build',
+        postinstall: 'node -e "console.log(1)"',
+      },
       devDependencies: { typescript: '^5.6.0' },
     },
     null,
@@ -231,7 +249,10 @@ function generate(root: string): number {
     }
     put('.gitlab-ci.yml', gitlab(r));
     put('ci/common.yml', `.common:\n  before_script:\n    - npm ci\n  cache:\n    paths: [node_modules/]\n`);
-    put('.github/actions/setup/action.yml', `name: setup\nruns:\n  using: composite\n  steps:\n    - uses: actions/setup-node@v4\n    - run: npm ci\n      shell: bash\n`);
+    put(
+      '.github/actions/setup/action.yml',
+      `name: setup\nruns:\n  using: composite\n  steps:\n    - uses: actions/setup-node@v4\n    - run: npm ci\n      shell: bash\n`,
+    );
     for (let w = 0; inRepo < perRepo; w++) {
       const template = workflows[w % workflows.length];
       if (template !== undefined) put(`.github/workflows/wf-${w}.yml`, template(r * 100 + w));

@@ -17,12 +17,17 @@ function audit(name: string): AuditReport {
 }
 
 function findings(name: string, ruleId: string, file?: string): Finding[] {
-  return audit(name).findings.filter((f) => f.ruleId === ruleId && (file === undefined || f.location.file === file));
+  return audit(name).findings.filter(
+    (f) => f.ruleId === ruleId && (file === undefined || f.location.file === file),
+  );
 }
 
 function at(name: string, ruleId: string, file: string, line: number): Finding {
   const found = findings(name, ruleId, file).find((f) => f.location.line === line);
-  assert.ok(found, `${ruleId} expected at ${file}:${line}; got ${JSON.stringify(findings(name, ruleId).map((f) => `${f.location.file}:${f.location.line}`))}`);
+  assert.ok(
+    found,
+    `${ruleId} expected at ${file}:${line}; got ${JSON.stringify(findings(name, ruleId).map((f) => `${f.location.file}:${f.location.line}`))}`,
+  );
   return found;
 }
 
@@ -117,7 +122,10 @@ describe('pipeline audit', () => {
     });
     it('reports a job left on default permissions, and not its siblings that declare them', () => {
       const list = findings('permissions', 'permissions-default', '.github/workflows/lint.yml');
-      assert.deepEqual(list.map((f) => f.location.line), [4]);
+      assert.deepEqual(
+        list.map((f) => f.location.line),
+        [4],
+      );
     });
     it('stays silent for read-only workflow permissions and single-job write scopes', () => {
       assert.deepEqual(findings('permissions', 'permissions-default', '.github/workflows/least.yml'), []);
@@ -168,9 +176,19 @@ describe('pipeline audit', () => {
       at('unpinned', 'unpinned-container-image', '.github/workflows/ci.yml', 20);
     });
     it('allows SHA pins, digests, local actions and GitHub-owned actions/* by default', () => {
-      const lines = findings('unpinned', 'unpinned-action', '.github/workflows/ci.yml').map((f) => f.location.line);
-      assert.deepEqual(lines.sort((a, b) => a - b), [14, 24]);
-      assert.deepEqual(findings('unpinned', 'unpinned-container-image', '.github/workflows/ci.yml').map((f) => f.location.line), [8, 20]);
+      const lines = findings('unpinned', 'unpinned-action', '.github/workflows/ci.yml').map(
+        (f) => f.location.line,
+      );
+      assert.deepEqual(
+        lines.sort((a, b) => a - b),
+        [14, 24],
+      );
+      assert.deepEqual(
+        findings('unpinned', 'unpinned-container-image', '.github/workflows/ci.yml').map(
+          (f) => f.location.line,
+        ),
+        [8, 20],
+      );
     });
     it('reports GitLab project includes at a branch, remote includes without integrity and components at a tag', () => {
       at('gitlab', 'unpinned-include', '.gitlab-ci.yml', 4);
@@ -195,7 +213,10 @@ describe('pipeline audit', () => {
   describe('secret-exposure (8)', () => {
     it('reports a secret echoed to the log, exported to GITHUB_ENV, written to a file, and toJSON(secrets)', () => {
       assert.equal(at('secrets', 'secret-exposure', '.github/workflows/deploy.yml', 15).location.column, 31);
-      assert.match(at('secrets', 'secret-exposure', '.github/workflows/deploy.yml', 17).message, /GITHUB_ENV/);
+      assert.match(
+        at('secrets', 'secret-exposure', '.github/workflows/deploy.yml', 17).message,
+        /GITHUB_ENV/,
+      );
       assert.match(at('secrets', 'secret-exposure', '.github/workflows/deploy.yml', 21).message, /file/);
       assert.match(at('secrets', 'secret-exposure', '.github/workflows/deploy.yml', 24).message, /toJSON/);
     });
@@ -213,12 +234,20 @@ describe('pipeline audit', () => {
       at('curl-sh', 'download-and-execute', '.github/workflows/ci.yml', 24);
     });
     it('reports install-time lifecycle scripts that fetch and execute, as high', () => {
-      assert.equal(at('curl-sh', 'download-and-execute', 'packages/native-addon/package.json', 5).severity, 'high');
-      assert.equal(at('curl-sh', 'download-and-execute', 'packages/native-addon/scripts/postinstall.js', 7).severity, 'high');
+      assert.equal(
+        at('curl-sh', 'download-and-execute', 'packages/native-addon/package.json', 5).severity,
+        'high',
+      );
+      assert.equal(
+        at('curl-sh', 'download-and-execute', 'packages/native-addon/scripts/postinstall.js', 7).severity,
+        'high',
+      );
       at('curl-sh', 'download-and-execute', 'scripts/bootstrap.sh', 4);
     });
     it('stays silent for verified downloads, data downloads and a postinstall that only prints', () => {
-      const lines = findings('curl-sh', 'download-and-execute', '.github/workflows/ci.yml').map((f) => f.location.line);
+      const lines = findings('curl-sh', 'download-and-execute', '.github/workflows/ci.yml').map(
+        (f) => f.location.line,
+      );
       assert.deepEqual(lines, [11, 16, 24]);
       assert.deepEqual(findings('curl-sh', 'download-and-execute', 'packages/friendly/package.json'), []);
       assert.deepEqual(findings('lookalikes', 'download-and-execute'), []);
@@ -240,11 +269,17 @@ describe('pipeline audit', () => {
   describe('shared-registry-credential (11)', () => {
     it('reports one credential name used across several repositories, once per file', () => {
       const list = findings('shared-token', 'shared-registry-credential');
-      assert.deepEqual(list.map((f) => f.location.file).sort(), ['repo-a/.github/workflows/release.yml', 'repo-b/.github/workflows/publish.yml', 'repo-c/.gitlab-ci.yml']);
+      assert.deepEqual(list.map((f) => f.location.file).sort(), [
+        'repo-a/.github/workflows/release.yml',
+        'repo-b/.github/workflows/publish.yml',
+        'repo-c/.gitlab-ci.yml',
+      ]);
       assert.match(list[0]?.message ?? '', /ORG_NPM_TOKEN is shared across 3 repositories/);
     });
     it('does not report a credential used in one workflow only', () => {
-      assert.ok(!findings('shared-token', 'shared-registry-credential').some((f) => f.message.includes('CANARY')));
+      assert.ok(
+        !findings('shared-token', 'shared-registry-credential').some((f) => f.message.includes('CANARY')),
+      );
       assert.deepEqual(findings('npm-token-publish', 'shared-registry-credential'), []);
     });
   });
@@ -262,7 +297,14 @@ describe('pipeline audit', () => {
   describe('suppression', () => {
     it('honours an inline comment with a reason on the line above or the same line', () => {
       const suppressed = audit('suppression').suppressed;
-      assert.ok(suppressed.some((s) => s.ruleId === 'unpinned-action' && s.location.line === 10 && s.suppression.reason.startsWith('internal org action')));
+      assert.ok(
+        suppressed.some(
+          (s) =>
+            s.ruleId === 'unpinned-action' &&
+            s.location.line === 10 &&
+            s.suppression.reason.startsWith('internal org action'),
+        ),
+      );
       assert.ok(suppressed.some((s) => s.ruleId === 'download-and-execute' && s.location.line === 12));
     });
     it('does not honour a comment without a reason and reports it', () => {
@@ -271,7 +313,9 @@ describe('pipeline audit', () => {
       at('suppression', 'unpinned-action', '.github/workflows/ci.yml', 13);
     });
     it('honours a config-file ignore with its reason', () => {
-      const s = audit('suppression').suppressed.find((x) => x.location.file === '.github/workflows/vendored.yml');
+      const s = audit('suppression').suppressed.find(
+        (x) => x.location.file === '.github/workflows/vendored.yml',
+      );
       assert.equal(s?.suppression.source, 'config');
     });
   });

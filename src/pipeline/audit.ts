@@ -23,23 +23,39 @@ export interface AuditRepositoryOptions {
 }
 
 /** What kind of file a path is, for the auditor. */
-export type AuditedFileKind = 'github-workflow' | 'github-action' | 'gitlab-ci' | 'package-json' | 'makefile' | 'shell' | 'release-script';
+export type AuditedFileKind =
+  | 'github-workflow'
+  | 'github-action'
+  | 'gitlab-ci'
+  | 'package-json'
+  | 'makefile'
+  | 'shell'
+  | 'release-script';
 
 /** Classifies a root-relative POSIX path; undefined when the auditor has nothing to say about it. */
 export function classifyAuditedFile(path: string): AuditedFileKind | undefined {
   const base = posix.basename(path);
   if (/(^|\/)\.github\/workflows\/[^/]+\.ya?ml$/.test(path)) return 'github-workflow';
   if (base === 'action.yml' || base === 'action.yaml') return 'github-action';
-  if (base === '.gitlab-ci.yml' || base === '.gitlab-ci.yaml' || base.endsWith('.gitlab-ci.yml')) return 'gitlab-ci';
+  if (base === '.gitlab-ci.yml' || base === '.gitlab-ci.yaml' || base.endsWith('.gitlab-ci.yml'))
+    return 'gitlab-ci';
   if (base === 'package.json') return 'package-json';
-  if (base === 'Makefile' || base === 'makefile' || base === 'GNUmakefile' || base.endsWith('.mk')) return 'makefile';
+  if (base === 'Makefile' || base === 'makefile' || base === 'GNUmakefile' || base.endsWith('.mk'))
+    return 'makefile';
   if (/\.(sh|bash)$/.test(base)) return 'shell';
-  if (/(release|publish|deploy)[\w.-]*\.(m?js|cjs|ts|mts|py|rb)$/i.test(base) && !/\.(test|spec|d)\.[a-z]+$/.test(base)) return 'release-script';
+  if (
+    /(release|publish|deploy)[\w.-]*\.(m?js|cjs|ts|mts|py|rb)$/i.test(base) &&
+    !/\.(test|spec|d)\.[a-z]+$/.test(base)
+  )
+    return 'release-script';
   return undefined;
 }
 
 /** Walks `root` and lists the audited files by kind, honouring `exclude` patterns. */
-export function discoverAuditedFiles(root: string, config: AuditConfig): { path: string; kind: AuditedFileKind }[] {
+export function discoverAuditedFiles(
+  root: string,
+  config: AuditConfig,
+): { path: string; kind: AuditedFileKind }[] {
   const repo = new RepoFiles(root, { maxFileBytes: config.maxFileBytes });
   const excluded = ignore().add([...config.exclude]);
   const out: { path: string; kind: AuditedFileKind }[] = [];
@@ -72,25 +88,36 @@ export function auditRepository(root: string, options: AuditRepositoryOptions = 
 
   for (const path of byKind('github-workflow')) {
     const file = repo.parseYaml(path);
-    if (file !== undefined) guard(repo, path, () => auditGithubWorkflow(file, ctx, { repoRoot: toRepoRootOfWorkflow(path) }));
+    if (file !== undefined)
+      guard(repo, path, () => auditGithubWorkflow(file, ctx, { repoRoot: toRepoRootOfWorkflow(path) }));
   }
   for (const path of byKind('github-action')) {
     const file = repo.parseYaml(path);
-    if (file !== undefined) guard(repo, path, () => auditGithubAction(file, ctx, { repoRoot: repoRootOf(path, roots) }));
+    if (file !== undefined)
+      guard(repo, path, () => auditGithubAction(file, ctx, { repoRoot: repoRootOf(path, roots) }));
   }
   // Root pipelines first; `*.gitlab-ci.yml` templates only if no root pipeline included them.
-  const gitlab = byKind('gitlab-ci').sort((a, b) => Number(posix.basename(b).startsWith('.gitlab-ci')) - Number(posix.basename(a).startsWith('.gitlab-ci')));
+  const gitlab = byKind('gitlab-ci').sort(
+    (a, b) =>
+      Number(posix.basename(b).startsWith('.gitlab-ci')) - Number(posix.basename(a).startsWith('.gitlab-ci')),
+  );
   for (const path of gitlab) {
     if (gitlabRead.has(path)) continue;
     const file = repo.parseYaml(path);
-    if (file !== undefined) guard(repo, path, () => auditGitlabPipeline(file, ctx, { repoRoot: toRepoRootOfGitlab(path) }).forEach((p) => gitlabRead.add(p)));
+    if (file !== undefined)
+      guard(repo, path, () =>
+        auditGitlabPipeline(file, ctx, { repoRoot: toRepoRootOfGitlab(path) }).forEach((p) =>
+          gitlabRead.add(p),
+        ),
+      );
   }
   for (const path of byKind('package-json')) {
     guard(repo, path, () => auditPackageScripts(dirOf(path), repoRootOf(path, roots), ctx));
   }
   for (const path of byKind('makefile')) {
     const makefile = repo.makefile(dirOf(path), posix.basename(path));
-    if (makefile !== undefined) guard(repo, path, () => auditMakefile(makefile, dirOf(path), repoRootOf(path, roots), ctx));
+    if (makefile !== undefined)
+      guard(repo, path, () => auditMakefile(makefile, dirOf(path), repoRootOf(path, roots), ctx));
   }
   for (const path of [...byKind('shell'), ...byKind('release-script')]) {
     guard(repo, path, () => auditScriptFile(path, repoRootOf(path, roots), repoRootOf(path, roots), ctx));
@@ -101,10 +128,21 @@ export function auditRepository(root: string, options: AuditRepositoryOptions = 
   // Suppression comments without a reason were added while applying; they cannot be suppressed themselves.
   const invalid = findings.list().filter((f) => f.ruleId === 'invalid-suppression');
   const keptAll = [...kept.filter((f) => f.ruleId !== 'invalid-suppression'), ...invalid];
-  const sorted = keptAll.sort((a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column);
+  const sorted = keptAll.sort(
+    (a, b) =>
+      a.location.file.localeCompare(b.location.file) ||
+      a.location.line - b.location.line ||
+      a.location.column - b.location.column,
+  );
   const discovered = new Set(files.map((f) => f.path));
   const includedOnly = [...gitlabRead].filter((p) => !discovered.has(p)).length;
-  return { root, filesScanned: files.length + includedOnly, findings: sorted, suppressed, errors: [...repo.errors].sort((a, b) => a.file.localeCompare(b.file)) };
+  return {
+    root,
+    filesScanned: files.length + includedOnly,
+    findings: sorted,
+    suppressed,
+    errors: [...repo.errors].sort((a, b) => a.file.localeCompare(b.file)),
+  };
 }
 
 /** An analyser bug on one file must not end the scan: record it as that file's error. */
@@ -126,7 +164,8 @@ function toRepoRoots(files: readonly { path: string; kind: AuditedFileKind }[]):
   const roots = new Set<string>();
   for (const f of files) {
     if (f.kind === 'github-workflow') roots.add(toRepoRootOfWorkflow(f.path));
-    if (f.kind === 'gitlab-ci' && posix.basename(f.path).startsWith('.gitlab-ci')) roots.add(toRepoRootOfGitlab(f.path));
+    if (f.kind === 'gitlab-ci' && posix.basename(f.path).startsWith('.gitlab-ci'))
+      roots.add(toRepoRootOfGitlab(f.path));
   }
   return roots;
 }
@@ -158,8 +197,13 @@ function reportSharedCredentials(ctx: AuditContext): void {
     for (const file of files) {
       const first = uses.filter((u) => u.file === file).sort((a, b) => a.location.line - b.location.line)[0];
       if (first === undefined) continue;
-      const scope = repos.length >= minRepositories ? `${repos.length} repositories` : `${files.length} workflow files`;
-      ctx.findings.add('shared-registry-credential', first.location, `credential ${name} is shared across ${scope} (${files.length} files)`);
+      const scope =
+        repos.length >= minRepositories ? `${repos.length} repositories` : `${files.length} workflow files`;
+      ctx.findings.add(
+        'shared-registry-credential',
+        first.location,
+        `credential ${name} is shared across ${scope} (${files.length} files)`,
+      );
     }
   }
 }

@@ -53,7 +53,11 @@ export const DEFAULT_AUDIT_CONFIG: AuditConfig = Object.freeze({
 });
 
 /** File names looked up at the audited root when `--config` is not given. */
-export const CONFIG_FILE_NAMES = Object.freeze(['.pubgate-audit.yml', '.pubgate-audit.yaml', '.pubgate-audit.json']);
+export const CONFIG_FILE_NAMES = Object.freeze([
+  '.pubgate-audit.yml',
+  '.pubgate-audit.yaml',
+  '.pubgate-audit.json',
+]);
 
 const severityOrOff = { enum: ['off', 'info', 'low', 'medium', 'high', 'critical'] };
 const schema = {
@@ -67,7 +71,10 @@ const schema = {
     sharedCredential: {
       type: 'object',
       additionalProperties: false,
-      properties: { minWorkflows: { type: 'integer', minimum: 2 }, minRepositories: { type: 'integer', minimum: 2 } },
+      properties: {
+        minWorkflows: { type: 'integer', minimum: 2 },
+        minRepositories: { type: 'integer', minimum: 2 },
+      },
     },
     rules: { type: 'object', additionalProperties: severityOrOff },
     ignore: {
@@ -76,7 +83,11 @@ const schema = {
         type: 'object',
         additionalProperties: false,
         required: ['rule', 'path', 'reason'],
-        properties: { rule: { type: 'string', minLength: 1 }, path: { type: 'string', minLength: 1 }, reason: { type: 'string', minLength: 3 } },
+        properties: {
+          rule: { type: 'string', minLength: 1 },
+          path: { type: 'string', minLength: 1 },
+          reason: { type: 'string', minLength: 3 },
+        },
       },
     },
     exclude: { type: 'array', items: { type: 'string', minLength: 1 } },
@@ -91,16 +102,26 @@ const validate = ajv.compile(schema);
 export function toAuditConfig(data: unknown, source = 'config'): AuditConfig {
   if (data === undefined || data === null) return DEFAULT_AUDIT_CONFIG;
   if (!validate(data)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: unknown }).additionalProperty)})` : ''}`);
-    throw new AuditError(AUDIT_ERROR_CODES.configInvalid, `${source}: ${problems.join('; ')}`, { details: { problems } });
+    const problems = (validate.errors ?? []).map(
+      (e) =>
+        `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: unknown }).additionalProperty)})` : ''}`,
+    );
+    throw new AuditError(AUDIT_ERROR_CODES.configInvalid, `${source}: ${problems.join('; ')}`, {
+      details: { problems },
+    });
   }
   const d = data as Partial<{ -readonly [K in keyof AuditConfig]: AuditConfig[K] }>;
   return Object.freeze({
     gates: Object.freeze([...(d.gates ?? DEFAULT_AUDIT_CONFIG.gates)]),
-    protectedRegistries: Object.freeze([...(d.protectedRegistries ?? DEFAULT_AUDIT_CONFIG.protectedRegistries)]),
+    protectedRegistries: Object.freeze([
+      ...(d.protectedRegistries ?? DEFAULT_AUDIT_CONFIG.protectedRegistries),
+    ]),
     allowUnpinned: Object.freeze([...(d.allowUnpinned ?? DEFAULT_AUDIT_CONFIG.allowUnpinned)]),
     credentialNames: Object.freeze([...(d.credentialNames ?? [])]),
-    sharedCredential: Object.freeze({ ...DEFAULT_AUDIT_CONFIG.sharedCredential, ...(d.sharedCredential ?? {}) }),
+    sharedCredential: Object.freeze({
+      ...DEFAULT_AUDIT_CONFIG.sharedCredential,
+      ...(d.sharedCredential ?? {}),
+    }),
     rules: Object.freeze({ ...(d.rules ?? {}) }),
     ignore: Object.freeze((d.ignore ?? []).map((i) => Object.freeze({ ...i }))),
     exclude: Object.freeze([...(d.exclude ?? [])]),
@@ -122,7 +143,8 @@ export function loadAuditConfig(root: string, explicitPath?: string): AuditConfi
   try {
     data = toPlain(parseYamlFile(path, text).root);
   } catch (cause) {
-    if (isPubgateError(cause)) throw new AuditError(AUDIT_ERROR_CODES.configInvalid, cause.message, { cause });
+    if (isPubgateError(cause))
+      throw new AuditError(AUDIT_ERROR_CODES.configInvalid, cause.message, { cause });
     throw cause;
   }
   return toAuditConfig(data, path);
@@ -130,6 +152,10 @@ export function loadAuditConfig(root: string, explicitPath?: string): AuditConfi
 
 /** True when `name` matches a `*` glob pattern (whole string, case-sensitive unless `caseless`). */
 export function matchesGlob(name: string, pattern: string, caseless = false): boolean {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*');
+  const escaped = pattern
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*/g, '\u0000')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\u0000/g, '.*');
   return new RegExp(`^${escaped}$`, caseless ? 'i' : '').test(name);
 }

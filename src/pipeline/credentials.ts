@@ -1,18 +1,33 @@
 /** Recognises long-lived registry credentials by name, and secret references in expressions and shell text. */
 import { matchesGlob } from './config.ts';
 
-const REGISTRY_WORD = /(^|_)(NPM|NODE_AUTH|YARN_NPM|NPMJS|PYPI|TWINE|RUBYGEMS|GEM_HOST|GEM|CARGO_REGISTRY|CARGO|CRATES|CRATES_IO|UV_PUBLISH|POETRY_PYPI|POETRY_HTTP_BASIC_PYPI|FLIT|HATCH_INDEX|MATURIN)(_|$)/;
+const REGISTRY_WORD =
+  /(^|_)(NPM|NODE_AUTH|YARN_NPM|NPMJS|PYPI|TWINE|RUBYGEMS|GEM_HOST|GEM|CARGO_REGISTRY|CARGO|CRATES|CRATES_IO|UV_PUBLISH|POETRY_PYPI|POETRY_HTTP_BASIC_PYPI|FLIT|HATCH_INDEX|MATURIN)(_|$)/;
 const SECRET_WORD = /(TOKEN|PASSWORD|PASS|PASSWD|API_?KEY|AUTH|SECRET|AUTHTOKEN)(_[A-Z0-9]+)?$/;
 // Short-lived tokens minted per run: not long-lived registry credentials.
-const SHORT_LIVED = new Set(['GITHUB_TOKEN', 'CI_JOB_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'CI_REGISTRY_PASSWORD']);
+const SHORT_LIVED = new Set([
+  'GITHUB_TOKEN',
+  'CI_JOB_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_RUNTIME_TOKEN',
+  'CI_REGISTRY_PASSWORD',
+]);
 
 /** True when a secret or variable name looks like a long-lived registry publish credential. */
 export function isRegistryCredentialName(name: string, extra: readonly string[] = []): boolean {
   const upper = name.toUpperCase();
   if (SHORT_LIVED.has(upper)) return false;
   if (extra.some((p) => matchesGlob(upper, p.toUpperCase()))) return true;
-  if (upper.includes('GITHUB') || upper.startsWith('GH_') || upper.includes('DOCKER') || upper.includes('GHCR')) return false;
-  return REGISTRY_WORD.test(upper) && SECRET_WORD.test(upper) && !/(^|_)REGISTRY_(URL|HOST|SERVER)$/.test(upper);
+  if (
+    upper.includes('GITHUB') ||
+    upper.startsWith('GH_') ||
+    upper.includes('DOCKER') ||
+    upper.includes('GHCR')
+  )
+    return false;
+  return (
+    REGISTRY_WORD.test(upper) && SECRET_WORD.test(upper) && !/(^|_)REGISTRY_(URL|HOST|SERVER)$/.test(upper)
+  );
 }
 
 /** A `secrets.NAME` reference inside an expression, with its offset in the scanned text. */

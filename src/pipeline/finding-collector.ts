@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import { getAuditRule } from './rules.ts';
 import type { AuditConfig } from './config.ts';
 import type { RepoFiles } from './repo-files.ts';
-import { toSeverityRank, type Finding, type Severity, type SourceLocation, type ViaLocation } from './types.ts';
+import {
+  toSeverityRank,
+  type Finding,
+  type Severity,
+  type SourceLocation,
+  type ViaLocation,
+} from './types.ts';
 
 /** Options of {@link FindingCollector.add}. */
 export interface AddFindingOptions {
@@ -30,13 +36,24 @@ export class FindingCollector {
     const key = `${ruleId}\u0000${location.file}\u0000${location.line}\u0000${location.column}`;
     const existing = this.byKey.get(key);
     if (existing !== undefined && toSeverityRank(existing.severity) >= toSeverityRank(severity)) return;
-    this.byKey.set(key, { ruleId, severity, message, location, via: options.via ?? [], fingerprint: this.fingerprint(ruleId, location) });
+    this.byKey.set(key, {
+      ruleId,
+      severity,
+      message,
+      location,
+      via: options.via ?? [],
+      fingerprint: this.fingerprint(ruleId, location),
+    });
   }
 
   /** All findings, sorted by file, line, column, rule. */
   list(): Finding[] {
     return [...this.byKey.values()].sort(
-      (a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line || a.location.column - b.location.column || a.ruleId.localeCompare(b.ruleId),
+      (a, b) =>
+        a.location.file.localeCompare(b.location.file) ||
+        a.location.line - b.location.line ||
+        a.location.column - b.location.column ||
+        a.ruleId.localeCompare(b.ruleId),
     );
   }
 
@@ -52,6 +69,9 @@ export class FindingCollector {
       this.lines.set(location.file, lines);
     }
     const lineText = lines[location.line - 1]?.trim() ?? '';
-    return createHash('sha256').update(`${ruleId}\u0000${location.file}\u0000${lineText}`).digest('hex').slice(0, 32);
+    return createHash('sha256')
+      .update(`${ruleId}\u0000${location.file}\u0000${lineText}`)
+      .digest('hex')
+      .slice(0, 32);
   }
 }

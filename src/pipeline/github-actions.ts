@@ -4,19 +4,43 @@
  * into scripts, and applies the workflow-level rules (permissions, triggers, injection, pinning).
  */
 import { posix } from 'node:path';
-import { analyzeScriptLiterals, analyzeShell, type Activity, type EnvBinding, type FollowContext } from './shell-analyzer.ts';
+import {
+  analyzeScriptLiterals,
+  analyzeShell,
+  type Activity,
+  type EnvBinding,
+  type FollowContext,
+} from './shell-analyzer.ts';
 import { findExpressions, findSecretReferences, isRegistryCredentialName } from './credentials.ts';
 import { evaluateJob, type HeldCredential, type RestoredCache } from './job-rules.ts';
 import { matchesGlob } from './config.ts';
 import { nodeLocation, scalarSource, type TextSource } from './text-source.ts';
-import { forEachScalar, getEntry, getText, getValue, toList, toText, type MapEntry, type ScalarNode, type TreeNode, type YamlFile } from './yaml-tree.ts';
+import {
+  forEachScalar,
+  getEntry,
+  getText,
+  getValue,
+  toList,
+  toText,
+  type MapEntry,
+  type ScalarNode,
+  type TreeNode,
+  type YamlFile,
+} from './yaml-tree.ts';
 import type { AuditContext } from './audit-context.ts';
 import type { Severity, SourceLocation } from './types.ts';
 
 const PRIVILEGED_TRIGGERS = new Set(['pull_request_target', 'workflow_run']);
 // Comment triggers run with secrets too; checking out the PR from them is the same "pwn request".
-const CHECKOUT_SENSITIVE_TRIGGERS = new Set(['pull_request_target', 'workflow_run', 'issue_comment', 'pull_request_review_comment', 'pull_request_review']);
-const UNTRUSTED_REF = /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|github\.event\.workflow_run\.(head_sha|head_branch|head_repository|pull_requests)|refs\/pull\/|github\.event\.(issue|pull_request)\.number|github\.event\.pull_request\.merge_commit_sha|steps\.[\w-]+\.outputs\.(head|pr|sha|ref)/;
+const CHECKOUT_SENSITIVE_TRIGGERS = new Set([
+  'pull_request_target',
+  'workflow_run',
+  'issue_comment',
+  'pull_request_review_comment',
+  'pull_request_review',
+]);
+const UNTRUSTED_REF =
+  /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|github\.event\.workflow_run\.(head_sha|head_branch|head_repository|pull_requests)|refs\/pull\/|github\.event\.(issue|pull_request)\.number|github\.event\.pull_request\.merge_commit_sha|steps\.[\w-]+\.outputs\.(head|pr|sha|ref)/;
 const UNTRUSTED_CONTEXT = new RegExp(
   [
     String.raw`github\.event\.(issue|pull_request|discussion)\.(title|body)`,
@@ -56,13 +80,27 @@ function credentialsInEnv(file: YamlFile, node: TreeNode | undefined, ctx: Audit
   const out: HeldCredential[] = [];
   for (const entry of node.entries) {
     if (entry.value.kind !== 'scalar') continue;
-    out.push(...credentialsInScalar(file, entry.value, `env ${entry.key}`, isRegistryCredentialName(entry.key, ctx.config.credentialNames), ctx));
+    out.push(
+      ...credentialsInScalar(
+        file,
+        entry.value,
+        `env ${entry.key}`,
+        isRegistryCredentialName(entry.key, ctx.config.credentialNames),
+        ctx,
+      ),
+    );
   }
   return out;
 }
 
 /** `${{ secrets.X }}` in a scalar: a credential when X is credential-named, or when the key/input says so. */
-function credentialsInScalar(file: YamlFile, node: ScalarNode, how: string, keyIsCredential: boolean, ctx: AuditContext): HeldCredential[] {
+function credentialsInScalar(
+  file: YamlFile,
+  node: ScalarNode,
+  how: string,
+  keyIsCredential: boolean,
+  ctx: AuditContext,
+): HeldCredential[] {
   const text = toText(node) ?? '';
   const out: HeldCredential[] = [];
   for (const ref of findSecretReferences(text)) {
@@ -87,14 +125,23 @@ interface UsesRef {
 }
 
 function parseUses(raw: string): UsesRef {
-  if (raw.startsWith('./') || raw.startsWith('../')) return { raw, kind: 'local', repo: '', path: raw, ref: undefined, major: undefined };
-  if (raw.startsWith('docker://')) return { raw, kind: 'docker', repo: '', path: raw.slice(9), ref: undefined, major: undefined };
+  if (raw.startsWith('./') || raw.startsWith('../'))
+    return { raw, kind: 'local', repo: '', path: raw, ref: undefined, major: undefined };
+  if (raw.startsWith('docker://'))
+    return { raw, kind: 'docker', repo: '', path: raw.slice(9), ref: undefined, major: undefined };
   const at = raw.lastIndexOf('@');
   const path = at === -1 ? raw : raw.slice(0, at);
   const ref = at === -1 ? undefined : raw.slice(at + 1);
   const parts = path.split('/');
   const majorMatch = ref === undefined ? null : /^v?(\d+)/.exec(ref);
-  return { raw, kind: 'remote', repo: parts.slice(0, 2).join('/').toLowerCase(), path: path.toLowerCase(), ref, major: majorMatch?.[1] === undefined ? undefined : Number(majorMatch[1]) };
+  return {
+    raw,
+    kind: 'remote',
+    repo: parts.slice(0, 2).join('/').toLowerCase(),
+    path: path.toLowerCase(),
+    ref,
+    major: majorMatch?.[1] === undefined ? undefined : Number(majorMatch[1]),
+  };
 }
 
 /** A pin to check once we know whether the job is sensitive. */
@@ -128,14 +175,19 @@ export function auditGithubWorkflow(file: YamlFile, ctx: AuditContext, options: 
   const triggerNames = new Set(triggers.map((t) => t.name));
   for (const t of triggers) {
     if (PRIVILEGED_TRIGGERS.has(t.name)) {
-      ctx.findings.add('dangerous-trigger', nodeLocation(file, t.start, t.start + t.name.length), `workflow runs on ${t.name}, with secrets and a write token even for events from forks`);
+      ctx.findings.add(
+        'dangerous-trigger',
+        nodeLocation(file, t.start, t.start + t.name.length),
+        `workflow runs on ${t.name}, with secrets and a write token even for events from forks`,
+      );
     }
   }
   checkToJsonSecrets(file, ctx);
   const jobsNode = getValue(root, 'jobs');
   const jobEntries = jobsNode?.kind === 'map' ? jobsNode.entries : [];
   const workflowPermissions = getEntry(root, 'permissions');
-  if (workflowPermissions !== undefined) checkWorkflowPermissions(file, workflowPermissions, jobEntries.length, ctx);
+  if (workflowPermissions !== undefined)
+    checkWorkflowPermissions(file, workflowPermissions, jobEntries.length, ctx);
   const workflowIdToken = idTokenIn(file, workflowPermissions?.value);
   const onlyCalled = triggerNames.size > 0 && [...triggerNames].every((n) => n === 'workflow_call');
   const workflowEnv = new Map<string, EnvBinding>();
@@ -149,19 +201,41 @@ export function auditGithubWorkflow(file: YamlFile, ctx: AuditContext, options: 
     const jobLocation = nodeLocation(file, jobEntry.keyStart, jobEntry.keyStart + jobEntry.key.length);
     const jobPermissions = getEntry(job, 'permissions');
     if (jobPermissions !== undefined && toText(jobPermissions.value) === 'write-all') {
-      ctx.findings.add('permissions-write-all', nodeLocation(file, jobPermissions.value.start, jobPermissions.value.end), `job "${jobEntry.key}" grants write-all`);
+      ctx.findings.add(
+        'permissions-write-all',
+        nodeLocation(file, jobPermissions.value.start, jobPermissions.value.end),
+        `job "${jobEntry.key}" grants write-all`,
+      );
     }
     const idToken = jobPermissions !== undefined ? idTokenIn(file, jobPermissions.value) : workflowIdToken;
     const env = new Map(workflowEnv);
     readEnv(getValue(job, 'env'), env);
-    const walk: JobWalk = { activities: [], credentials: [...workflowEnvCredentials, ...credentialsInEnv(file, getValue(job, 'env'), ctx)], caches: [], pins: [], untrustedCheckouts: [], npmUserRegistry: undefined };
+    const walk: JobWalk = {
+      activities: [],
+      credentials: [...workflowEnvCredentials, ...credentialsInEnv(file, getValue(job, 'env'), ctx)],
+      caches: [],
+      pins: [],
+      untrustedCheckouts: [],
+      npmUserRegistry: undefined,
+    };
 
     const reusable = getValue(job, 'uses');
     if (reusable?.kind === 'scalar' && typeof reusable.value === 'string') {
       const ref = parseUses(reusable.value);
       if (ref.kind === 'remote') walk.pins.push(...pinOf(file, reusable, ref, 'workflow', ctx));
       for (const secretsEntry of toList(getValue(job, 'secrets'))) {
-        if (secretsEntry.kind === 'map') for (const e of secretsEntry.entries) if (e.value.kind === 'scalar') walk.credentials.push(...credentialsInScalar(file, e.value, `secret ${e.key} passed to ${reusable.value}`, isRegistryCredentialName(e.key, ctx.config.credentialNames), ctx));
+        if (secretsEntry.kind === 'map')
+          for (const e of secretsEntry.entries)
+            if (e.value.kind === 'scalar')
+              walk.credentials.push(
+                ...credentialsInScalar(
+                  file,
+                  e.value,
+                  `secret ${e.key} passed to ${reusable.value}`,
+                  isRegistryCredentialName(e.key, ctx.config.credentialNames),
+                  ctx,
+                ),
+              );
       }
     }
     for (const image of containerImages(job)) walk.pins.push(...imagePin(file, image));
@@ -181,32 +255,81 @@ export function auditGithubWorkflow(file: YamlFile, ctx: AuditContext, options: 
       platform: 'github',
       lifecycle: false,
     });
-    walkSteps(steps.map((node) => ({ file, node, env })), walk, ctx, options, followBase, checkoutSensitive, 0);
+    walkSteps(
+      steps.map((node) => ({ file, node, env })),
+      walk,
+      ctx,
+      options,
+      followBase,
+      checkoutSensitive,
+      0,
+    );
 
     const verdict = evaluateJob(
-      { platform: 'github', name: jobEntry.key, location: jobLocation, idToken, credentials: walk.credentials, activities: walk.activities, caches: walk.caches },
+      {
+        platform: 'github',
+        name: jobEntry.key,
+        location: jobLocation,
+        idToken,
+        credentials: walk.credentials,
+        activities: walk.activities,
+        caches: walk.caches,
+      },
       ctx,
     );
     const sensitive = verdict.sensitive || idToken !== undefined;
     for (const pin of walk.pins) {
-      const severity: Severity = pin.kind === 'image' ? (sensitive ? 'medium' : 'low') : sensitive ? 'high' : 'medium';
+      const severity: Severity =
+        pin.kind === 'image' ? (sensitive ? 'medium' : 'low') : sensitive ? 'high' : 'medium';
       const rule = pin.kind === 'image' ? 'unpinned-container-image' : 'unpinned-action';
-      ctx.findings.add(rule, pin.location, `${pin.what}${sensitive ? ` in job "${jobEntry.key}", which holds the release identity` : ''}`, { severity });
+      ctx.findings.add(
+        rule,
+        pin.location,
+        `${pin.what}${sensitive ? ` in job "${jobEntry.key}", which holds the release identity` : ''}`,
+        { severity },
+      );
     }
     for (const checkout of walk.untrustedCheckouts) {
-      const runsAfter = walk.activities.some((a) => (a.kind === 'install' || a.kind === 'build' || a.kind === 'test') && a.location.line > checkout.location.line && a.location.file === file.path) || checkout.index < steps.length - 1;
-      ctx.findings.add('untrusted-code-checkout', checkout.location, `job "${jobEntry.key}" checks out pull-request code in a ${[...triggerNames].filter((n) => CHECKOUT_SENSITIVE_TRIGGERS.has(n)).join('/')} workflow${runsAfter ? ' and runs steps on it' : ''}`, {
-        severity: runsAfter ? 'critical' : 'high',
-      });
+      const runsAfter =
+        walk.activities.some(
+          (a) =>
+            (a.kind === 'install' || a.kind === 'build' || a.kind === 'test') &&
+            a.location.line > checkout.location.line &&
+            a.location.file === file.path,
+        ) || checkout.index < steps.length - 1;
+      ctx.findings.add(
+        'untrusted-code-checkout',
+        checkout.location,
+        `job "${jobEntry.key}" checks out pull-request code in a ${[...triggerNames].filter((n) => CHECKOUT_SENSITIVE_TRIGGERS.has(n)).join('/')} workflow${runsAfter ? ' and runs steps on it' : ''}`,
+        {
+          severity: runsAfter ? 'critical' : 'high',
+        },
+      );
     }
     if (workflowPermissions === undefined && jobPermissions === undefined && !onlyCalled) {
-      ctx.findings.add('permissions-default', jobLocation, `job "${jobEntry.key}" runs with the repository's default token permissions`, { severity: verdict.sensitive ? 'medium' : 'low' });
+      ctx.findings.add(
+        'permissions-default',
+        jobLocation,
+        `job "${jobEntry.key}" runs with the repository's default token permissions`,
+        { severity: verdict.sensitive ? 'medium' : 'low' },
+      );
     }
     for (const cred of walk.credentials) {
-      ctx.credentialUses.push({ name: cred.name, file: file.path, repoRoot: options.repoRoot, location: cred.location });
+      ctx.credentialUses.push({
+        name: cred.name,
+        file: file.path,
+        repoRoot: options.repoRoot,
+        location: cred.location,
+      });
     }
     for (const a of walk.activities) {
-      if (a.kind === 'credential-ref') ctx.credentialUses.push({ name: a.name, file: file.path, repoRoot: options.repoRoot, location: a.location });
+      if (a.kind === 'credential-ref')
+        ctx.credentialUses.push({
+          name: a.name,
+          file: file.path,
+          repoRoot: options.repoRoot,
+          location: a.location,
+        });
     }
   }
 }
@@ -218,11 +341,19 @@ export function auditGithubAction(file: YamlFile, ctx: AuditContext, options: Au
   checkToJsonSecrets(file, ctx);
   const image = getValue(runs, 'image');
   if (image?.kind === 'scalar' && typeof image.value === 'string' && image.value.startsWith('docker://')) {
-    for (const pin of imagePin(file, { node: image, value: image.value.slice(9) })) ctx.findings.add('unpinned-container-image', pin.location, pin.what);
+    for (const pin of imagePin(file, { node: image, value: image.value.slice(9) }))
+      ctx.findings.add('unpinned-container-image', pin.location, pin.what);
   }
   if (getText(runs, 'using') !== 'composite') return;
   const env = new Map<string, EnvBinding>();
-  const walk: JobWalk = { activities: [], credentials: [], caches: [], pins: [], untrustedCheckouts: [], npmUserRegistry: undefined };
+  const walk: JobWalk = {
+    activities: [],
+    credentials: [],
+    caches: [],
+    pins: [],
+    untrustedCheckouts: [],
+    npmUserRegistry: undefined,
+  };
   const followBase = (cwd: string, stepEnv: ReadonlyMap<string, EnvBinding>): FollowContext => ({
     repo: ctx.repo,
     config: ctx.config,
@@ -237,13 +368,35 @@ export function auditGithubAction(file: YamlFile, ctx: AuditContext, options: Au
     platform: 'github',
     lifecycle: false,
   });
-  walkSteps(toList(getValue(runs, 'steps')).map((node) => ({ file, node, env })), walk, ctx, options, followBase, false, 0);
-  for (const pin of walk.pins) ctx.findings.add(pin.kind === 'image' ? 'unpinned-container-image' : 'unpinned-action', pin.location, pin.what);
+  walkSteps(
+    toList(getValue(runs, 'steps')).map((node) => ({ file, node, env })),
+    walk,
+    ctx,
+    options,
+    followBase,
+    false,
+    0,
+  );
+  for (const pin of walk.pins)
+    ctx.findings.add(
+      pin.kind === 'image' ? 'unpinned-container-image' : 'unpinned-action',
+      pin.location,
+      pin.what,
+    );
   for (const a of walk.activities) {
-    if (a.kind === 'remote-exec') ctx.findings.add('download-and-execute', a.location, a.detail, { via: a.via });
-    if (a.kind === 'secret-sink') ctx.findings.add('secret-exposure', a.location, `secret ${a.name} is written to ${a.sink}`, { via: a.via });
+    if (a.kind === 'remote-exec')
+      ctx.findings.add('download-and-execute', a.location, a.detail, { via: a.via });
+    if (a.kind === 'secret-sink')
+      ctx.findings.add('secret-exposure', a.location, `secret ${a.name} is written to ${a.sink}`, {
+        via: a.via,
+      });
     if (a.kind === 'publish' && a.target === 'protected') {
-      ctx.findings.add('publish-bypasses-gate', a.location, `${a.tool} in this action publishes to ${a.registry.url ?? 'the registry'} without going through the gate`, { via: a.via });
+      ctx.findings.add(
+        'publish-bypasses-gate',
+        a.location,
+        `${a.tool} in this action publishes to ${a.registry.url ?? 'the registry'} without going through the gate`,
+        { via: a.via },
+      );
     }
   }
 }
@@ -263,7 +416,11 @@ function walkSteps(
     const env = new Map(step.env);
     readEnv(getValue(node, 'env'), env);
     walk.credentials.push(...credentialsInEnv(file, getValue(node, 'env'), ctx));
-    const cwd = ctx.repo.resolve(options.repoRoot, (getText(node, 'working-directory') ?? '').replace(/^\$\{\{\s*github\.workspace\s*\}\}\/?/, '')) ?? options.repoRoot;
+    const cwd =
+      ctx.repo.resolve(
+        options.repoRoot,
+        (getText(node, 'working-directory') ?? '').replace(/^\$\{\{\s*github\.workspace\s*\}\}\/?/, ''),
+      ) ?? options.repoRoot;
     const usesNode = getValue(node, 'uses');
     const withNode = getValue(node, 'with');
     const run = getValue(node, 'run');
@@ -276,14 +433,32 @@ function walkSteps(
         for (const input of withNode.entries) {
           if (input.value.kind !== 'scalar') continue;
           const inputIsCredential = ref.kind === 'remote' && isPublishCredentialInput(ref.path, input.key);
-          walk.credentials.push(...credentialsInScalar(file, input.value, `input ${input.key} of ${ref.raw}`, inputIsCredential, ctx));
+          walk.credentials.push(
+            ...credentialsInScalar(
+              file,
+              input.value,
+              `input ${input.key} of ${ref.raw}`,
+              inputIsCredential,
+              ctx,
+            ),
+          );
         }
       }
       const base = followBase(cwd, env);
       if (ref.kind === 'local' && depth < 4) {
         inlineLocalAction(file, usesNode, ref, walk, ctx, options, followBase, checkoutSensitive, depth, env);
       } else if (ref.kind === 'remote') {
-        applyKnownAction(file, usesNode, ref, withNode, walk, { ...base, npmUserRegistry: walk.npmUserRegistry }, ctx, checkoutSensitive, index);
+        applyKnownAction(
+          file,
+          usesNode,
+          ref,
+          withNode,
+          walk,
+          { ...base, npmUserRegistry: walk.npmUserRegistry },
+          ctx,
+          checkoutSensitive,
+          index,
+        );
       }
     }
     if (run?.kind === 'scalar' && run.value !== null) {
@@ -291,11 +466,14 @@ function walkSteps(
       checkTemplateInjection(source, ctx);
       if (checkoutSensitive) {
         const m = /\b(git\s+(checkout|fetch|pull|switch|clone)|gh\s+pr\s+checkout)\b[^\n]*/.exec(source.text);
-        if (m !== null && UNTRUSTED_REF.test(m[0])) walk.untrustedCheckouts.push({ location: source.locate(m.index, m[0].length), index });
+        if (m !== null && UNTRUSTED_REF.test(m[0]))
+          walk.untrustedCheckouts.push({ location: source.locate(m.index, m[0].length), index });
       }
       const shell = getText(node, 'shell') ?? '';
       const follow = { ...followBase(cwd, env), npmUserRegistry: walk.npmUserRegistry };
-      walk.activities.push(...(/^python/.test(shell) ? analyzeScriptLiterals(source, follow) : analyzeShell(source, follow)));
+      walk.activities.push(
+        ...(/^python/.test(shell) ? analyzeScriptLiterals(source, follow) : analyzeShell(source, follow)),
+      );
     }
   });
 }
@@ -365,11 +543,13 @@ function applyKnownAction(
     const registry = input('registry-url');
     if (registry !== undefined) walk.npmUserRegistry = registry;
     const cache = input('cache');
-    if (cache !== undefined && cache !== '') walk.caches.push({ location: at, detail: `actions/setup-node cache: ${cache}` });
+    if (cache !== undefined && cache !== '')
+      walk.caches.push({ location: at, detail: `actions/setup-node cache: ${cache}` });
     else if ((ref.major ?? 0) >= 5 && input('package-manager-cache') !== 'false') {
       // setup-node v5 caches automatically when package.json names a packageManager.
       const pkg = ctx.repo.packageJson(follow.repoRoot);
-      if (pkg?.hasPackageManagerField === true) walk.caches.push({ location: at, detail: 'actions/setup-node v5+ automatic package-manager cache' });
+      if (pkg?.hasPackageManagerField === true)
+        walk.caches.push({ location: at, detail: 'actions/setup-node v5+ automatic package-manager cache' });
     }
     return;
   }
@@ -379,18 +559,25 @@ function applyKnownAction(
   }
   if (/^actions\/setup-(python|java|dotnet)$/.test(p)) {
     const cache = input('cache');
-    if (cache !== undefined && cache !== '' && cache !== 'false') walk.caches.push({ location: at, detail: `${ref.path} cache: ${cache}` });
+    if (cache !== undefined && cache !== '' && cache !== 'false')
+      walk.caches.push({ location: at, detail: `${ref.path} cache: ${cache}` });
     return;
   }
   if (p === 'actions/setup-go') {
     // setup-go v4+ restores the module cache unless `cache: false`.
-    if (input('cache') === 'true' || ((ref.major ?? 0) >= 4 && input('cache') !== 'false')) walk.caches.push({ location: at, detail: 'actions/setup-go module cache' });
+    if (input('cache') === 'true' || ((ref.major ?? 0) >= 4 && input('cache') !== 'false'))
+      walk.caches.push({ location: at, detail: 'actions/setup-go module cache' });
     return;
   }
   if (p === 'ruby/setup-ruby') {
     if (input('bundler-cache') === 'true') {
       walk.caches.push({ location: at, detail: 'ruby/setup-ruby bundler-cache' });
-      walk.activities.push({ kind: 'install', detail: 'ruby/setup-ruby bundler-cache runs bundle install', location: at, via: [] });
+      walk.activities.push({
+        kind: 'install',
+        detail: 'ruby/setup-ruby bundler-cache runs bundle install',
+        location: at,
+        via: [],
+      });
     }
     return;
   }
@@ -411,7 +598,10 @@ function applyKnownAction(
     const repoInput = input('repository') ?? '';
     if (checkoutSensitive && (UNTRUSTED_REF.test(refInput) || /head\.repo|head_repository/.test(repoInput))) {
       const refNode = getValue(withNode, 'ref') ?? getValue(withNode, 'repository');
-      walk.untrustedCheckouts.push({ location: refNode === undefined ? at : nodeLocation(file, refNode.start, refNode.end), index });
+      walk.untrustedCheckouts.push({
+        location: refNode === undefined ? at : nodeLocation(file, refNode.start, refNode.end),
+        index,
+      });
     }
     return;
   }
@@ -427,7 +617,13 @@ function applyKnownAction(
   if (p === 'pypa/gh-action-pypi-publish') {
     const url = input('repository-url') ?? input('repository_url');
     const provenance = input('attestations') === 'false' ? false : undefined;
-    walk.activities.push(...withProvenance(analyzeShell(synthetic(`twine upload${url !== undefined ? ` --repository-url ${url}` : ''}`), follow), provenance, ref.raw));
+    walk.activities.push(
+      ...withProvenance(
+        analyzeShell(synthetic(`twine upload${url !== undefined ? ` --repository-url ${url}` : ''}`), follow),
+        provenance,
+        ref.raw,
+      ),
+    );
     return;
   }
   if (p === 'js-devtools/npm-publish') {
@@ -441,31 +637,61 @@ function applyKnownAction(
   if (p === 'changesets/action') {
     // Its `publish:` input is a command the action runs (e.g. `pnpm release`): follow it.
     const publish = getValue(withNode, 'publish');
-    if (publish?.kind === 'scalar' && typeof publish.value === 'string') walk.activities.push(...analyzeShell(scalarSource(file, publish), viaStep));
+    if (publish?.kind === 'scalar' && typeof publish.value === 'string')
+      walk.activities.push(...analyzeShell(scalarSource(file, publish), viaStep));
     return;
   }
-  if (p === 'cycjimmy/semantic-release-action' || p === 'codfish/semantic-release-action' || p === 'docker://ghcr.io/codfish/semantic-release-action') {
-    walk.activities.push(...withProvenance(analyzeShell(synthetic(input('dry_run') === 'true' ? 'semantic-release --dry-run' : 'semantic-release'), follow), undefined, ref.raw));
+  if (
+    p === 'cycjimmy/semantic-release-action' ||
+    p === 'codfish/semantic-release-action' ||
+    p === 'docker://ghcr.io/codfish/semantic-release-action'
+  ) {
+    walk.activities.push(
+      ...withProvenance(
+        analyzeShell(
+          synthetic(input('dry_run') === 'true' ? 'semantic-release --dry-run' : 'semantic-release'),
+          follow,
+        ),
+        undefined,
+        ref.raw,
+      ),
+    );
     return;
   }
   if (p === 'katyo/publish-crates') {
-    if (input('dry-run') !== 'true') walk.activities.push(...withProvenance(analyzeShell(synthetic('cargo publish'), follow), undefined, ref.raw));
+    if (input('dry-run') !== 'true')
+      walk.activities.push(
+        ...withProvenance(analyzeShell(synthetic('cargo publish'), follow), undefined, ref.raw),
+      );
     return;
   }
   if (p === 'rubygems/release-gem') {
-    walk.activities.push(...withProvenance(analyzeShell(synthetic('rake release'), follow), undefined, ref.raw));
+    walk.activities.push(
+      ...withProvenance(analyzeShell(synthetic('rake release'), follow), undefined, ref.raw),
+    );
     return;
   }
 }
 
 function withProvenance(activities: Activity[], provenance: boolean | undefined, tool?: string): Activity[] {
-  return activities.map((a) => (a.kind === 'publish' ? { ...a, provenance: provenance ?? a.provenance, tool: tool ?? a.tool } : a));
+  return activities.map((a) =>
+    a.kind === 'publish' ? { ...a, provenance: provenance ?? a.provenance, tool: tool ?? a.tool } : a,
+  );
 }
 
-function pinOf(file: YamlFile, node: ScalarNode, ref: UsesRef, kind: 'action' | 'workflow', ctx: AuditContext): PinCheck[] {
+function pinOf(
+  file: YamlFile,
+  node: ScalarNode,
+  ref: UsesRef,
+  kind: 'action' | 'workflow',
+  ctx: AuditContext,
+): PinCheck[] {
   if (ref.ref !== undefined && SHA.test(ref.ref)) return [];
   if (isAllowedUnpinned(ref.repo, ctx)) return [];
-  const what = kind === 'workflow' ? `reusable workflow ${ref.raw} is not pinned to a commit SHA` : `action ${ref.raw} is not pinned to a commit SHA`;
+  const what =
+    kind === 'workflow'
+      ? `reusable workflow ${ref.raw} is not pinned to a commit SHA`
+      : `action ${ref.raw} is not pinned to a commit SHA`;
   return [{ location: nodeLocation(file, node.start, node.end), kind, what }];
 }
 
@@ -477,7 +703,8 @@ function containerImages(job: TreeNode): { node: ScalarNode; value: string }[] {
   const out: { node: ScalarNode; value: string }[] = [];
   const container = getValue(job, 'container');
   const image = container?.kind === 'map' ? getValue(container, 'image') : container;
-  if (image?.kind === 'scalar' && typeof image.value === 'string') out.push({ node: image, value: image.value });
+  if (image?.kind === 'scalar' && typeof image.value === 'string')
+    out.push({ node: image, value: image.value });
   const services = getValue(job, 'services');
   if (services?.kind === 'map') {
     for (const s of services.entries) {
@@ -490,7 +717,13 @@ function containerImages(job: TreeNode): { node: ScalarNode; value: string }[] {
 
 function imagePin(file: YamlFile, image: { node: ScalarNode; value: string }): PinCheck[] {
   if (DIGEST.test(image.value) || image.value.includes('${{') || image.value === '') return [];
-  return [{ location: nodeLocation(file, image.node.start, image.node.end), kind: 'image', what: `container image ${image.value} is not pinned to a digest` }];
+  return [
+    {
+      location: nodeLocation(file, image.node.start, image.node.end),
+      kind: 'image',
+      what: `container image ${image.value} is not pinned to a digest`,
+    },
+  ];
 }
 
 function readTriggers(root: TreeNode): { name: string; start: number }[] {
@@ -498,22 +731,39 @@ function readTriggers(root: TreeNode): { name: string; start: number }[] {
   if (on === undefined) return [];
   const v = on.value;
   if (v.kind === 'scalar') return typeof v.value === 'string' ? [{ name: v.value, start: v.start }] : [];
-  if (v.kind === 'seq') return v.items.flatMap((i) => (i.kind === 'scalar' && typeof i.value === 'string' ? [{ name: i.value, start: i.start }] : []));
+  if (v.kind === 'seq')
+    return v.items.flatMap((i) =>
+      i.kind === 'scalar' && typeof i.value === 'string' ? [{ name: i.value, start: i.start }] : [],
+    );
   return v.entries.map((e) => ({ name: e.key, start: e.keyStart }));
 }
 
 function idTokenIn(file: YamlFile, permissions: TreeNode | undefined): SourceLocation | undefined {
   if (permissions === undefined) return undefined;
-  if (permissions.kind === 'scalar') return toText(permissions) === 'write-all' ? nodeLocation(file, permissions.start, permissions.end) : undefined;
+  if (permissions.kind === 'scalar')
+    return toText(permissions) === 'write-all'
+      ? nodeLocation(file, permissions.start, permissions.end)
+      : undefined;
   const entry = getEntry(permissions, 'id-token');
-  if (entry !== undefined && toText(entry.value) === 'write') return nodeLocation(file, entry.keyStart, entry.value.end);
+  if (entry !== undefined && toText(entry.value) === 'write')
+    return nodeLocation(file, entry.keyStart, entry.value.end);
   return undefined;
 }
 
-function checkWorkflowPermissions(file: YamlFile, entry: MapEntry, jobCount: number, ctx: AuditContext): void {
+function checkWorkflowPermissions(
+  file: YamlFile,
+  entry: MapEntry,
+  jobCount: number,
+  ctx: AuditContext,
+): void {
   const value = entry.value;
   if (value.kind === 'scalar') {
-    if (toText(value) === 'write-all') ctx.findings.add('permissions-write-all', nodeLocation(file, value.start, value.end), 'the workflow grants write-all to every job');
+    if (toText(value) === 'write-all')
+      ctx.findings.add(
+        'permissions-write-all',
+        nodeLocation(file, value.start, value.end),
+        'the workflow grants write-all to every job',
+      );
     return;
   }
   if (value.kind !== 'map') return;
@@ -540,7 +790,11 @@ function checkToJsonSecrets(file: YamlFile, ctx: AuditContext): void {
     for (const expr of findExpressions(scalar.value)) {
       const m = /toJSON\s*\(\s*secrets\s*\)/i.exec(expr.inner);
       if (m === null) continue;
-      ctx.findings.add('secret-exposure', scalarSource(file, scalar).locate(expr.innerOffset + m.index, m[0].length), 'toJSON(secrets) serialises every secret of the repository into one value');
+      ctx.findings.add(
+        'secret-exposure',
+        scalarSource(file, scalar).locate(expr.innerOffset + m.index, m[0].length),
+        'toJSON(secrets) serialises every secret of the repository into one value',
+      );
     }
   });
 }
@@ -549,7 +803,11 @@ function checkTemplateInjection(source: TextSource, ctx: AuditContext): void {
   for (const expr of findExpressions(source.text)) {
     const m = UNTRUSTED_CONTEXT.exec(expr.inner);
     if (m === null) continue;
-    ctx.findings.add('template-injection', source.locate(expr.offset, expr.length), `\${{ ${m[0]} }} is attacker-controlled and is pasted into the script before it runs`);
+    ctx.findings.add(
+      'template-injection',
+      source.locate(expr.offset, expr.length),
+      `\${{ ${m[0]} }} is attacker-controlled and is pasted into the script before it runs`,
+    );
   }
 }
 

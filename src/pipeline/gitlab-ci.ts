@@ -8,12 +8,35 @@ import { analyzeShell, type Activity, type EnvBinding, type FollowContext } from
 import { isRegistryCredentialName } from './credentials.ts';
 import { evaluateJob, type HeldCredential, type RestoredCache } from './job-rules.ts';
 import { nodeLocation, scalarSource } from './text-source.ts';
-import { getEntry, getText, getValue, toList, toText, type MapEntry, type ScalarNode, type TreeNode, type YamlFile } from './yaml-tree.ts';
+import {
+  getEntry,
+  getText,
+  getValue,
+  toList,
+  toText,
+  type MapEntry,
+  type ScalarNode,
+  type TreeNode,
+  type YamlFile,
+} from './yaml-tree.ts';
 import type { AuditContext } from './audit-context.ts';
 import type { Severity } from './types.ts';
 
 // Top-level keys that are not jobs (docs.gitlab.com/ci/yaml, "Global keywords").
-const RESERVED = new Set(['stages', 'variables', 'default', 'include', 'workflow', 'image', 'services', 'cache', 'before_script', 'after_script', 'spec', 'pages:deploy']);
+const RESERVED = new Set([
+  'stages',
+  'variables',
+  'default',
+  'include',
+  'workflow',
+  'image',
+  'services',
+  'cache',
+  'before_script',
+  'after_script',
+  'spec',
+  'pages:deploy',
+]);
 const SHA = /^[0-9a-f]{40}$/;
 const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
@@ -37,8 +60,17 @@ export interface AuditGitlabOptions {
 }
 
 /** Audits a root `.gitlab-ci.yml` and the local files it includes; returns the paths of the files it read. */
-export function auditGitlabPipeline(file: YamlFile, ctx: AuditContext, options: AuditGitlabOptions): string[] {
-  const pipeline: Pipeline = { jobs: new Map(), globals: new Map(), variables: new Map(), variableCredentials: [] };
+export function auditGitlabPipeline(
+  file: YamlFile,
+  ctx: AuditContext,
+  options: AuditGitlabOptions,
+): string[] {
+  const pipeline: Pipeline = {
+    jobs: new Map(),
+    globals: new Map(),
+    variables: new Map(),
+    variableCredentials: [],
+  };
   const read: string[] = [];
   loadFile(file, pipeline, ctx, options, read, new Set([file.path]));
   for (const [name, def] of pipeline.jobs) {
@@ -48,7 +80,14 @@ export function auditGitlabPipeline(file: YamlFile, ctx: AuditContext, options: 
   return read;
 }
 
-function loadFile(file: YamlFile, pipeline: Pipeline, ctx: AuditContext, options: AuditGitlabOptions, read: string[], seen: Set<string>): void {
+function loadFile(
+  file: YamlFile,
+  pipeline: Pipeline,
+  ctx: AuditContext,
+  options: AuditGitlabOptions,
+  read: string[],
+  seen: Set<string>,
+): void {
   read.push(file.path);
   const root = file.root;
   if (root?.kind !== 'map') return;
@@ -70,7 +109,13 @@ function loadFile(file: YamlFile, pipeline: Pipeline, ctx: AuditContext, options
       for (const d of entry.value.entries) pipeline.globals.set(d.key, { file, node: d.value });
       continue;
     }
-    if (entry.key === 'image' || entry.key === 'cache' || entry.key === 'before_script' || entry.key === 'after_script' || entry.key === 'services') {
+    if (
+      entry.key === 'image' ||
+      entry.key === 'cache' ||
+      entry.key === 'before_script' ||
+      entry.key === 'after_script' ||
+      entry.key === 'services'
+    ) {
       if (!pipeline.globals.has(entry.key)) pipeline.globals.set(entry.key, { file, node: entry.value });
       continue;
     }
@@ -84,7 +129,11 @@ function checkInclude(file: YamlFile, include: TreeNode, ctx: AuditContext): str
   if (include.kind === 'scalar' && typeof include.value === 'string') {
     const v = include.value;
     if (/^https?:\/\//.test(v)) {
-      ctx.findings.add('unpinned-include', nodeLocation(file, include.start, include.end), `remote include ${v} has no integrity hash`);
+      ctx.findings.add(
+        'unpinned-include',
+        nodeLocation(file, include.start, include.end),
+        `remote include ${v} has no integrity hash`,
+      );
       return undefined;
     }
     return v;
@@ -97,14 +146,22 @@ function checkInclude(file: YamlFile, include: TreeNode, ctx: AuditContext): str
     const ref = getText(include, 'ref');
     if (ref === undefined || !SHA.test(ref)) {
       const at = getValue(include, 'ref') ?? project.value;
-      ctx.findings.add('unpinned-include', nodeLocation(file, at.start, at.end), `include of project ${toText(project.value) ?? ''} ${ref === undefined ? 'follows its default branch' : `at ${ref}`}, not a commit SHA`);
+      ctx.findings.add(
+        'unpinned-include',
+        nodeLocation(file, at.start, at.end),
+        `include of project ${toText(project.value) ?? ''} ${ref === undefined ? 'follows its default branch' : `at ${ref}`}, not a commit SHA`,
+      );
     }
     return undefined;
   }
   const remote = getEntry(include, 'remote');
   if (remote !== undefined) {
     if (getValue(include, 'integrity') === undefined) {
-      ctx.findings.add('unpinned-include', nodeLocation(file, remote.value.start, remote.value.end), `remote include ${toText(remote.value) ?? ''} has no integrity hash`);
+      ctx.findings.add(
+        'unpinned-include',
+        nodeLocation(file, remote.value.start, remote.value.end),
+        `remote include ${toText(remote.value) ?? ''} has no integrity hash`,
+      );
     }
     return undefined;
   }
@@ -112,7 +169,12 @@ function checkInclude(file: YamlFile, include: TreeNode, ctx: AuditContext): str
   if (component !== undefined) {
     const v = toText(component.value) ?? '';
     const version = v.includes('@') ? v.slice(v.lastIndexOf('@') + 1) : '';
-    if (!SHA.test(version)) ctx.findings.add('unpinned-include', nodeLocation(file, component.value.start, component.value.end), `component ${v} is not pinned to a commit SHA`);
+    if (!SHA.test(version))
+      ctx.findings.add(
+        'unpinned-include',
+        nodeLocation(file, component.value.start, component.value.end),
+        `component ${v} is not pinned to a commit SHA`,
+      );
     return undefined;
   }
   // `template:` includes are GitLab's own, shipped with the instance: trusted like the runner.
@@ -126,25 +188,50 @@ function expandLocal(path: string, ctx: AuditContext, options: AuditGitlabOption
   if (rel === undefined) return [];
   if (!rel.includes('*')) return [rel];
   const dir = rel.slice(0, rel.lastIndexOf('/', rel.indexOf('*')));
-  const pattern = new RegExp(`^${rel.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(?:.*/)?').replace(/\*/g, '[^/]*')}$`);
+  const pattern = new RegExp(
+    `^${rel
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*\//g, '(?:.*/)?')
+      .replace(/\*/g, '[^/]*')}$`,
+  );
   return ctx.repo.listFiles(dir).filter((f) => pattern.test(f));
 }
 
-function readVariables(file: YamlFile, node: TreeNode | undefined, into: Map<string, EnvBinding>, credentials: HeldCredential[], ctx: AuditContext): void {
+function readVariables(
+  file: YamlFile,
+  node: TreeNode | undefined,
+  into: Map<string, EnvBinding>,
+  credentials: HeldCredential[],
+  ctx: AuditContext,
+): void {
   if (node?.kind !== 'map') return;
   for (const entry of node.entries) {
     const valueNode = entry.value.kind === 'map' ? getValue(entry.value, 'value') : entry.value;
     const value = toText(valueNode) ?? '';
     into.set(entry.key, { value, secret: undefined });
     // `NPM_TOKEN: $NPM_PUBLISH_TOKEN` hands a stored credential to the job under a credential name.
-    if (value !== '' && isRegistryCredentialName(entry.key, ctx.config.credentialNames) && valueNode?.kind === 'scalar') {
-      credentials.push({ name: value.startsWith('$') ? value.replace(/^\$\{?|\}$/g, '') : entry.key, location: nodeLocation(file, entry.keyStart, valueNode.end), via: [], how: `variable ${entry.key}` });
+    if (
+      value !== '' &&
+      isRegistryCredentialName(entry.key, ctx.config.credentialNames) &&
+      valueNode?.kind === 'scalar'
+    ) {
+      credentials.push({
+        name: value.startsWith('$') ? value.replace(/^\$\{?|\}$/g, '') : entry.key,
+        location: nodeLocation(file, entry.keyStart, valueNode.end),
+        via: [],
+        how: `variable ${entry.key}`,
+      });
     }
   }
 }
 
 /** Looks a key up on the job, then along `extends:`, then in `default:`/globals. */
-function lookup(def: JobDef, key: string, pipeline: Pipeline, useGlobals = true): { file: YamlFile; node: TreeNode } | undefined {
+function lookup(
+  def: JobDef,
+  key: string,
+  pipeline: Pipeline,
+  useGlobals = true,
+): { file: YamlFile; node: TreeNode } | undefined {
   const seen = new Set<string>();
   const visit = (d: JobDef): { file: YamlFile; node: TreeNode } | undefined => {
     if (seen.has(d.name) || seen.size > 32) return undefined;
@@ -152,7 +239,9 @@ function lookup(def: JobDef, key: string, pipeline: Pipeline, useGlobals = true)
     const own = getValue(d.entry.value, key);
     if (own !== undefined) return { file: d.file, node: own };
     // Later parents win (GitLab merges `extends` in order, the last overriding).
-    const parents = toList(getValue(d.entry.value, 'extends')).flatMap((p) => (p.kind === 'scalar' && typeof p.value === 'string' ? [p.value] : [])).reverse();
+    const parents = toList(getValue(d.entry.value, 'extends'))
+      .flatMap((p) => (p.kind === 'scalar' && typeof p.value === 'string' ? [p.value] : []))
+      .reverse();
     for (const p of parents) {
       const parent = pipeline.jobs.get(p);
       const found = parent === undefined ? undefined : visit(parent);
@@ -164,7 +253,11 @@ function lookup(def: JobDef, key: string, pipeline: Pipeline, useGlobals = true)
 }
 
 /** Script lines of a key, with `!reference [job, key]` resolved. */
-function scriptLines(found: { file: YamlFile; node: TreeNode } | undefined, pipeline: Pipeline, depth = 0): { file: YamlFile; node: ScalarNode }[] {
+function scriptLines(
+  found: { file: YamlFile; node: TreeNode } | undefined,
+  pipeline: Pipeline,
+  depth = 0,
+): { file: YamlFile; node: ScalarNode }[] {
   if (found === undefined || depth > 8) return [];
   const { file, node } = found;
   if (node.kind === 'scalar') return typeof node.value === 'string' ? [{ file, node }] : [];
@@ -186,7 +279,10 @@ function auditJob(def: JobDef, pipeline: Pipeline, ctx: AuditContext, options: A
   const jobVariables = lookup(def, 'variables', pipeline, false);
   if (jobVariables !== undefined) readVariables(jobVariables.file, jobVariables.node, env, credentials, ctx);
   const idTokens = lookup(def, 'id_tokens', pipeline);
-  const idToken = idTokens?.node.kind === 'map' && idTokens.node.entries.length > 0 ? nodeLocation(idTokens.file, idTokens.node.start, idTokens.node.start) : undefined;
+  const idToken =
+    idTokens?.node.kind === 'map' && idTokens.node.entries.length > 0
+      ? nodeLocation(idTokens.file, idTokens.node.start, idTokens.node.start)
+      : undefined;
   const follow: FollowContext = {
     repo: ctx.repo,
     config: ctx.config,
@@ -202,11 +298,17 @@ function auditJob(def: JobDef, pipeline: Pipeline, ctx: AuditContext, options: A
     lifecycle: false,
   };
   // Variables named in `id_tokens:` hold short-lived OIDC tokens, not registry credentials.
-  const idTokenNames = new Set(idTokens?.node.kind === 'map' ? idTokens.node.entries.map((e) => e.key.toUpperCase()) : []);
+  const idTokenNames = new Set(
+    idTokens?.node.kind === 'map' ? idTokens.node.entries.map((e) => e.key.toUpperCase()) : [],
+  );
   const activities: Activity[] = [];
   for (const key of ['before_script', 'script', 'after_script']) {
     for (const line of scriptLines(lookup(def, key, pipeline), pipeline)) {
-      activities.push(...analyzeShell(scalarSource(line.file, line.node), follow).filter((a) => a.kind !== 'credential-ref' || !idTokenNames.has(a.name.toUpperCase())));
+      activities.push(
+        ...analyzeShell(scalarSource(line.file, line.node), follow).filter(
+          (a) => a.kind !== 'credential-ref' || !idTokenNames.has(a.name.toUpperCase()),
+        ),
+      );
     }
   }
   const caches: RestoredCache[] = [];
@@ -216,10 +318,24 @@ function auditJob(def: JobDef, pipeline: Pipeline, ctx: AuditContext, options: A
     for (const item of items) {
       if (item.kind !== 'map' || item.entries.length === 0) continue;
       if (getText(item, 'policy') === 'push') continue;
-      caches.push({ location: nodeLocation(cache.file, item.start, item.start), detail: `cache${getText(item, 'key') !== undefined ? ` key ${getText(item, 'key') ?? ''}` : ''}` });
+      caches.push({
+        location: nodeLocation(cache.file, item.start, item.start),
+        detail: `cache${getText(item, 'key') !== undefined ? ` key ${getText(item, 'key') ?? ''}` : ''}`,
+      });
     }
   }
-  const verdict = evaluateJob({ platform: 'gitlab', name: def.name, location: jobLocation, idToken, credentials: [...pipeline.variableCredentials, ...credentials], activities, caches }, ctx);
+  const verdict = evaluateJob(
+    {
+      platform: 'gitlab',
+      name: def.name,
+      location: jobLocation,
+      idToken,
+      credentials: [...pipeline.variableCredentials, ...credentials],
+      activities,
+      caches,
+    },
+    ctx,
+  );
   const sensitive = verdict.sensitive || idToken !== undefined;
   const images: { file: YamlFile; node: ScalarNode }[] = [];
   const image = lookup(def, 'image', pipeline);
@@ -234,11 +350,28 @@ function auditJob(def: JobDef, pipeline: Pipeline, ctx: AuditContext, options: A
     const v = toText(img.node) ?? '';
     if (v === '' || DIGEST.test(v) || v.includes('$')) continue;
     const severity: Severity = sensitive ? 'medium' : 'low';
-    ctx.findings.add('unpinned-container-image', nodeLocation(img.file, img.node.start, img.node.end), `image ${v} of job "${def.name}" is not pinned to a digest`, { severity });
+    ctx.findings.add(
+      'unpinned-container-image',
+      nodeLocation(img.file, img.node.start, img.node.end),
+      `image ${v} of job "${def.name}" is not pinned to a digest`,
+      { severity },
+    );
   }
-  for (const c of [...pipeline.variableCredentials, ...credentials]) ctx.credentialUses.push({ name: c.name, file: file.path, repoRoot: options.repoRoot, location: c.location });
+  for (const c of [...pipeline.variableCredentials, ...credentials])
+    ctx.credentialUses.push({
+      name: c.name,
+      file: file.path,
+      repoRoot: options.repoRoot,
+      location: c.location,
+    });
   for (const a of activities) {
-    if (a.kind === 'credential-ref') ctx.credentialUses.push({ name: a.name, file: a.location.file, repoRoot: options.repoRoot, location: a.location });
+    if (a.kind === 'credential-ref')
+      ctx.credentialUses.push({
+        name: a.name,
+        file: a.location.file,
+        repoRoot: options.repoRoot,
+        location: a.location,
+      });
   }
 }
 

@@ -48,15 +48,20 @@ const RELEASE_NAME = /(^|[^a-z])(release|publish|deploy|npm|pypi|rubygems|crates
 /** Applies the job-level rules and returns the verdict. */
 export function evaluateJob(job: JobFacts, ctx: AuditContext): JobVerdict {
   const { findings } = ctx;
-  const publishes = job.activities.filter((a): a is Extract<Activity, { kind: 'publish' }> => a.kind === 'publish' && a.target !== 'other');
+  const publishes = job.activities.filter(
+    (a): a is Extract<Activity, { kind: 'publish' }> => a.kind === 'publish' && a.target !== 'other',
+  );
   const otherPublishes = job.activities.some((a) => a.kind === 'publish' && a.target === 'other');
   const credentials: HeldCredential[] = [
     ...job.credentials,
-    ...job.activities.flatMap((a) => (a.kind === 'credential-ref' ? [{ name: a.name, location: a.location, via: a.via, how: 'script' }] : [])),
+    ...job.activities.flatMap((a) =>
+      a.kind === 'credential-ref' ? [{ name: a.name, location: a.location, via: a.via, how: 'script' }] : [],
+    ),
   ];
   const isPublishJob = publishes.length > 0;
   // A job named "release" that holds an npm/PyPI token publishes through something we cannot see (a custom action, a binary).
-  const likelyPublish = !isPublishJob && !otherPublishes && credentials.length > 0 && RELEASE_NAME.test(job.name);
+  const likelyPublish =
+    !isPublishJob && !otherPublishes && credentials.length > 0 && RELEASE_NAME.test(job.name);
   const sensitive = isPublishJob || likelyPublish;
   const where = `job "${job.name}"`;
 
@@ -74,20 +79,49 @@ export function evaluateJob(job: JobFacts, ctx: AuditContext): JobVerdict {
 
   for (const p of publishes) {
     if (p.target === 'protected') {
-      findings.add('publish-bypasses-gate', p.location, `${p.tool} publishes to ${toDisplayRegistry(p.registry.url)} (${p.registry.source}) without going through the gate`, { via: p.via });
+      findings.add(
+        'publish-bypasses-gate',
+        p.location,
+        `${p.tool} publishes to ${toDisplayRegistry(p.registry.url)} (${p.registry.source}) without going through the gate`,
+        { via: p.via },
+      );
     }
   }
 
   if (sensitive) {
-    const risky = job.activities.filter((a) => a.kind === 'install' || a.kind === 'build' || a.kind === 'test');
+    const risky = job.activities.filter(
+      (a) => a.kind === 'install' || a.kind === 'build' || a.kind === 'test',
+    );
     const first = risky[0];
     if (first !== undefined) {
-      const kinds = [...new Set(risky.map((a) => (a.kind === 'install' ? 'installs dependencies with lifecycle scripts' : a.kind === 'build' ? 'builds' : 'tests')))];
-      const viaHook = risky.some((a) => a.via.some((v) => /script "(prepublishOnly|prepack|prepare|prepublish|preversion|version|postversion)"/.test(v.note)));
+      const kinds = [
+        ...new Set(
+          risky.map((a) =>
+            a.kind === 'install'
+              ? 'installs dependencies with lifecycle scripts'
+              : a.kind === 'build'
+                ? 'builds'
+                : 'tests',
+          ),
+        ),
+      ];
+      const viaHook = risky.some((a) =>
+        a.via.some((v) =>
+          /script "(prepublishOnly|prepack|prepare|prepublish|preversion|version|postversion)"/.test(v.note),
+        ),
+      );
       const oidc = job.platform === 'github' ? 'id-token: write' : 'an OIDC ID token';
-      const identity = job.idToken !== undefined && credentials.length > 0 ? `${oidc} and a registry credential` : job.idToken !== undefined ? oidc : credentials.length > 0 ? `the credential ${credentials[0]?.name ?? ''}` : 'the publish identity';
+      const identity =
+        job.idToken !== undefined && credentials.length > 0
+          ? `${oidc} and a registry credential`
+          : job.idToken !== undefined
+            ? oidc
+            : credentials.length > 0
+              ? `the credential ${credentials[0]?.name ?? ''}`
+              : 'the publish identity';
       const severity: Severity = risky.some((a) => a.kind === 'install') || viaHook ? 'high' : 'medium';
-      const detail = first.kind === 'install' || first.kind === 'build' || first.kind === 'test' ? first.detail : '';
+      const detail =
+        first.kind === 'install' || first.kind === 'build' || first.kind === 'test' ? first.detail : '';
       findings.add(
         'publish-identity-not-separated',
         first.location,
@@ -96,16 +130,28 @@ export function evaluateJob(job: JobFacts, ctx: AuditContext): JobVerdict {
       );
     }
     for (const cache of job.caches) {
-      findings.add('cache-in-publish-job', cache.location, `${where} publishes but restores a cache (${cache.detail})`);
+      findings.add(
+        'cache-in-publish-job',
+        cache.location,
+        `${where} publishes but restores a cache (${cache.detail})`,
+      );
     }
   }
 
   for (const a of job.activities) {
     if (a.kind === 'remote-exec') {
       const severity: Severity = a.lifecycle || sensitive || job.idToken !== undefined ? 'high' : 'medium';
-      findings.add('download-and-execute', a.location, `${a.detail}${a.lifecycle ? ' (install-time lifecycle script)' : ''} in ${where}`, { severity, via: a.via });
+      findings.add(
+        'download-and-execute',
+        a.location,
+        `${a.detail}${a.lifecycle ? ' (install-time lifecycle script)' : ''} in ${where}`,
+        { severity, via: a.via },
+      );
     } else if (a.kind === 'secret-sink') {
-      findings.add('secret-exposure', a.location, toSinkMessage(a.name, a.sink), { severity: a.sink === 'file' || a.sink === 'github-output' ? 'medium' : 'high', via: a.via });
+      findings.add('secret-exposure', a.location, toSinkMessage(a.name, a.sink), {
+        severity: a.sink === 'file' || a.sink === 'github-output' ? 'medium' : 'high',
+        via: a.via,
+      });
     }
   }
 
@@ -114,10 +160,18 @@ export function evaluateJob(job: JobFacts, ctx: AuditContext): JobVerdict {
   if (firstPublish !== undefined) {
     if (job.idToken === undefined) {
       const how = job.platform === 'github' ? 'no `id-token: write`' : 'no `id_tokens:`';
-      findings.add('publish-without-provenance', firstPublish.location, `${where} publishes with ${how}: no trusted publishing and no provenance`, { via: firstPublish.via });
+      findings.add(
+        'publish-without-provenance',
+        firstPublish.location,
+        `${where} publishes with ${how}: no trusted publishing and no provenance`,
+        { via: firstPublish.via },
+      );
     } else {
       for (const p of gatedOrProtected) {
-        if (p.provenance === false) findings.add('publish-without-provenance', p.location, `${p.tool} turns provenance off`, { via: p.via });
+        if (p.provenance === false)
+          findings.add('publish-without-provenance', p.location, `${p.tool} turns provenance off`, {
+            via: p.via,
+          });
       }
     }
   }

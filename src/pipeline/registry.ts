@@ -28,7 +28,10 @@ export const NAMED_REGISTRIES: Readonly<Record<string, string>> = Object.freeze(
 });
 
 // registry.yarnpkg.com serves the npm registry; a publish there lands on registry.npmjs.org.
-const HOST_ALIASES: Readonly<Record<string, string>> = Object.freeze({ 'registry.yarnpkg.com': 'registry.npmjs.org', 'pypi.org': 'upload.pypi.org' });
+const HOST_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  'registry.yarnpkg.com': 'registry.npmjs.org',
+  'pypi.org': 'upload.pypi.org',
+});
 
 /** True when the value still holds an unexpanded variable or expression. */
 export function isUnresolved(value: string): boolean {
@@ -43,7 +46,11 @@ export function classifyRegistry(url: string | undefined, config: AuditConfig): 
   for (const gate of config.gates) {
     const g = parseUrl(gate);
     if (g === undefined) continue;
-    if (g.host === parsed.host && (g.path === '' || parsed.path === g.path || parsed.path.startsWith(`${g.path}/`))) return 'gate';
+    if (
+      g.host === parsed.host &&
+      (g.path === '' || parsed.path === g.path || parsed.path.startsWith(`${g.path}/`))
+    )
+      return 'gate';
   }
   const host = HOST_ALIASES[parsed.host] ?? parsed.host;
   for (const entry of config.protectedRegistries) {
@@ -60,7 +67,11 @@ export function toDisplayRegistry(url: string | undefined): string {
 }
 
 function parseUrl(value: string): { host: string; path: string } | undefined {
-  const withScheme = /^[a-z]+:\/\//i.test(value) ? value : value.startsWith('//') ? `https:${value}` : `https://${value}`;
+  const withScheme = /^[a-z]+:\/\//i.test(value)
+    ? value
+    : value.startsWith('//')
+      ? `https:${value}`
+      : `https://${value}`;
   try {
     const u = new URL(withScheme);
     return { host: u.host.toLowerCase(), path: u.pathname.replace(/\/+$/, '') };

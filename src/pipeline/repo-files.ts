@@ -11,7 +11,24 @@ import { getText, getValue, parseYamlFile, type ScalarNode, type YamlFile } from
 import type { FileError } from './types.ts';
 
 /** Folders never audited: dependencies, VCS metadata, virtualenvs, build output. */
-export const SKIPPED_DIRS: ReadonlySet<string> = new Set(['node_modules', '.git', '.hg', '.svn', 'vendor', 'bower_components', '.venv', 'venv', '__pycache__', '.tox', '.next', '.nuxt', 'coverage', '.yarn', '.pnpm-store', 'target']);
+export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
+  'node_modules',
+  '.git',
+  '.hg',
+  '.svn',
+  'vendor',
+  'bower_components',
+  '.venv',
+  'venv',
+  '__pycache__',
+  '.tox',
+  '.next',
+  '.nuxt',
+  'coverage',
+  '.yarn',
+  '.pnpm-store',
+  'target',
+]);
 
 /** One package.json script. */
 export interface PackageScript {
@@ -124,14 +141,20 @@ export class RepoFiles {
       const stat = statSync(full);
       if (!stat.isFile()) text = undefined;
       else if (stat.size > this.options.maxFileBytes) {
-        throw new AuditFileError(AUDIT_ERROR_CODES.fileTooLarge, `${rel}: ${stat.size} bytes, over the ${this.options.maxFileBytes}-byte limit; not audited`, {
-          details: { file: rel },
-        });
+        throw new AuditFileError(
+          AUDIT_ERROR_CODES.fileTooLarge,
+          `${rel}: ${stat.size} bytes, over the ${this.options.maxFileBytes}-byte limit; not audited`,
+          {
+            details: { file: rel },
+          },
+        );
       } else {
         const bytes = readFileSync(full);
         // A NUL byte in the first 8 KiB: binary (the heuristic git and grep use).
         if (bytes.subarray(0, 8192).includes(0)) {
-          throw new AuditFileError(AUDIT_ERROR_CODES.fileBinary, `${rel}: binary file; not audited`, { details: { file: rel } });
+          throw new AuditFileError(AUDIT_ERROR_CODES.fileBinary, `${rel}: binary file; not audited`, {
+            details: { file: rel },
+          });
         }
         text = bytes.toString('utf8');
       }
@@ -158,7 +181,12 @@ export class RepoFiles {
     if (this.erroredFiles.has(rel)) return;
     this.erroredFiles.add(rel);
     if (isPubgateError(error)) this.errors.push({ file: rel, code: error.code, message: error.message });
-    else this.errors.push({ file: rel, code: AUDIT_ERROR_CODES.fileUnreadable, message: `${rel}: could not be audited` });
+    else
+      this.errors.push({
+        file: rel,
+        code: AUDIT_ERROR_CODES.fileUnreadable,
+        message: `${rel}: could not be audited`,
+      });
   }
 
   /** Parses a YAML file, recording a per-file error on failure. */
@@ -195,9 +223,15 @@ export class RepoFiles {
       try {
         info = toPackageInfo(parseYamlFile(path, text), dir);
       } catch (error) {
-        this.record(path, isPubgateError(error) && error.code === AUDIT_ERROR_CODES.yamlInvalid
-          ? new AuditFileError(AUDIT_ERROR_CODES.jsonInvalid, error.message.replace('not valid YAML', 'not valid JSON'))
-          : error);
+        this.record(
+          path,
+          isPubgateError(error) && error.code === AUDIT_ERROR_CODES.yamlInvalid
+            ? new AuditFileError(
+                AUDIT_ERROR_CODES.jsonInvalid,
+                error.message.replace('not valid YAML', 'not valid JSON'),
+              )
+            : error,
+        );
       }
     }
     this.packages.set(dir, info);
@@ -224,7 +258,10 @@ export class RepoFiles {
 
   /** The Makefile at `path` (exact) or in `dir` (GNUmakefile, makefile, Makefile, as GNU make looks). */
   makefile(dir: string, file?: string): MakefileInfo | undefined {
-    const candidates = file !== undefined ? [this.resolve(dir, file)] : ['GNUmakefile', 'makefile', 'Makefile'].map((n) => this.resolve(dir, n));
+    const candidates =
+      file !== undefined
+        ? [this.resolve(dir, file)]
+        : ['GNUmakefile', 'makefile', 'Makefile'].map((n) => this.resolve(dir, n));
     for (const path of candidates) {
       if (path === undefined) continue;
       if (this.makefiles.has(path)) {
@@ -247,7 +284,8 @@ function toPackageInfo(file: YamlFile, dir: string): PackageJsonInfo {
   const scriptsNode = getValue(root, 'scripts');
   if (scriptsNode?.kind === 'map') {
     for (const entry of scriptsNode.entries) {
-      if (entry.value.kind === 'scalar' && typeof entry.value.value === 'string') scripts.set(entry.key, { name: entry.key, text: entry.value.value, node: entry.value });
+      if (entry.value.kind === 'scalar' && typeof entry.value.value === 'string')
+        scripts.set(entry.key, { name: entry.key, text: entry.value.value, node: entry.value });
     }
   }
   const publishConfig = getValue(root, 'publishConfig');
@@ -261,12 +299,20 @@ function toPackageInfo(file: YamlFile, dir: string): PackageJsonInfo {
     name: getText(root, 'name'),
     isPrivate: getText(root, 'private') === 'true',
     publishRegistry: getText(publishConfig, 'registry'),
-    publishProvenance: provenance?.kind === 'scalar' && typeof provenance.value === 'boolean' ? provenance.value : undefined,
-    hasPackageManagerField: getValue(root, 'packageManager') !== undefined || getValue(root, 'devEngines') !== undefined,
+    publishProvenance:
+      provenance?.kind === 'scalar' && typeof provenance.value === 'boolean' ? provenance.value : undefined,
+    hasPackageManagerField:
+      getValue(root, 'packageManager') !== undefined || getValue(root, 'devEngines') !== undefined,
     scripts,
     semanticReleasePlugins:
       plugins?.kind === 'seq'
-        ? plugins.items.map((p) => (p.kind === 'seq' ? String(p.items[0]?.kind === 'scalar' ? p.items[0].value : '') : p.kind === 'scalar' ? String(p.value) : ''))
+        ? plugins.items.map((p) =>
+            p.kind === 'seq'
+              ? String(p.items[0]?.kind === 'scalar' ? p.items[0].value : '')
+              : p.kind === 'scalar'
+                ? String(p.value)
+                : '',
+          )
         : undefined,
   };
 }
@@ -276,7 +322,9 @@ export function parseMakefile(path: string, text: string): MakefileInfo {
   const rules = new Map<string, MakeRule>();
   const variables = new Map<string, string>();
   let defaultTarget: string | undefined;
-  let current: { target: string[]; prerequisites: string[]; offset: number; recipes: { start: number; end: number }[] } | undefined;
+  let current:
+    | { target: string[]; prerequisites: string[]; offset: number; recipes: { start: number; end: number }[] }
+    | undefined;
   const commit = (): void => {
     if (current === undefined) return;
     for (const t of current.target) {
@@ -313,7 +361,10 @@ export function parseMakefile(path: string, text: string): MakefileInfo {
     }
     const trimmed = line.replace(/\r$/, '');
     if (trimmed.trim() === '' || trimmed.trimStart().startsWith('#')) continue;
-    const assign = /^\s*(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::{1,3}=|\?=|\+=|=)\s*(.*)$/.exec(trimmed);
+    const assign =
+      /^\s*(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::{1,3}=|\?=|\+=|=)\s*(.*)$/.exec(
+        trimmed,
+      );
     if (assign?.[1] !== undefined) {
       commit();
       variables.set(assign[1], (assign[2] ?? '').trim());
@@ -324,13 +375,18 @@ export function parseMakefile(path: string, text: string): MakefileInfo {
       commit();
       const targets = rule[1].split(/\s+/).filter((t) => t !== '');
       const body = (rule[2] ?? '').split(';');
-      const prerequisites = (body[0] ?? '').split('|').join(' ').split(/\s+/).filter((p) => p !== '');
+      const prerequisites = (body[0] ?? '')
+        .split('|')
+        .join(' ')
+        .split(/\s+/)
+        .filter((p) => p !== '');
       current = { target: targets, prerequisites, offset: lineStart, recipes: [] };
       if (body.length > 1) {
         const inlineAt = trimmed.indexOf(';');
         current.recipes.push({ start: lineStart + inlineAt + 1, end: lineStart + trimmed.length });
       }
-      if (defaultTarget === undefined) defaultTarget = targets.find((t) => !t.startsWith('.') && !t.includes('%'));
+      if (defaultTarget === undefined)
+        defaultTarget = targets.find((t) => !t.startsWith('.') && !t.includes('%'));
       continue;
     }
     commit();

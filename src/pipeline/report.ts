@@ -50,8 +50,11 @@ export function formatAuditText(report: AuditReport, options: FormatAuditTextOpt
   for (const [file, list] of byFile) {
     lines.push(c.underline(c.bold(file)));
     for (const f of list) {
-      lines.push(`  ${c.dim(`${f.location.line}:${f.location.column}`.padEnd(8))} ${paint(f.severity, f.severity.padEnd(8))} ${f.message}  ${c.dim(f.ruleId)}`);
-      if (f.via.length > 0) lines.push(`           ${c.dim(`via ${f.via.map((v) => `${v.file}:${v.line}`).join(' → ')}`)}`);
+      lines.push(
+        `  ${c.dim(`${f.location.line}:${f.location.column}`.padEnd(8))} ${paint(f.severity, f.severity.padEnd(8))} ${f.message}  ${c.dim(f.ruleId)}`,
+      );
+      if (f.via.length > 0)
+        lines.push(`           ${c.dim(`via ${f.via.map((v) => `${v.file}:${v.line}`).join(' → ')}`)}`);
     }
     lines.push('');
   }
@@ -60,7 +63,13 @@ export function formatAuditText(report: AuditReport, options: FormatAuditTextOpt
     lines.push(c.bold('Why and how to fix'));
     for (const id of fired) {
       const rule = getAuditRule(id);
-      lines.push('', `${c.bold(rule.id)} — ${rule.title}`, indent(rule.explanation, 2), '', indent(`Fix: ${toRuleFix(id, options.config)}`, 2));
+      lines.push(
+        '',
+        `${c.bold(rule.id)} — ${rule.title}`,
+        indent(rule.explanation, 2),
+        '',
+        indent(`Fix: ${toRuleFix(id, options.config)}`, 2),
+      );
     }
     lines.push('');
   }
@@ -90,13 +99,20 @@ export function formatAuditJson(report: AuditReport, config: AuditConfig): strin
     const rule = getAuditRule(f.ruleId);
     return { ...f, title: rule.title, explanation: rule.explanation, fix: toRuleFix(f.ruleId, config) };
   };
-  const summary = Object.fromEntries(SEVERITIES.map((s) => [s, report.findings.filter((f) => f.severity === s).length]));
+  const summary = Object.fromEntries(
+    SEVERITIES.map((s) => [s, report.findings.filter((f) => f.severity === s).length]),
+  );
   return `${JSON.stringify(
     {
       tool: { name: 'pubgate audit', version: AUDITOR_VERSION },
       root: report.root,
       filesScanned: report.filesScanned,
-      summary: { findings: report.findings.length, bySeverity: summary, suppressed: report.suppressed.length, errors: report.errors.length },
+      summary: {
+        findings: report.findings.length,
+        bySeverity: summary,
+        suppressed: report.suppressed.length,
+        errors: report.errors.length,
+      },
       findings: report.findings.map(withRule),
       suppressed: report.suppressed,
       errors: report.errors,
@@ -106,8 +122,20 @@ export function formatAuditJson(report: AuditReport, config: AuditConfig): strin
   )}\n`;
 }
 
-const LEVEL: Readonly<Record<Severity, SarifLevel>> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
-const SECURITY_SEVERITY: Readonly<Record<Severity, number>> = { critical: 9.5, high: 8.0, medium: 5.5, low: 3.0, info: 1.0 };
+const LEVEL: Readonly<Record<Severity, SarifLevel>> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+};
+const SECURITY_SEVERITY: Readonly<Record<Severity, number>> = {
+  critical: 9.5,
+  high: 8.0,
+  medium: 5.5,
+  low: 3.0,
+  info: 1.0,
+};
 
 /** SARIF 2.1.0 log (one run; per-file errors as tool execution notifications). */
 export function formatAuditSarif(report: AuditReport, config: AuditConfig): string {
@@ -133,7 +161,14 @@ export function formatAuditSarif(report: AuditReport, config: AuditConfig): stri
       startLine: f.location.line,
       startColumn: f.location.column,
       ...(f.location.endLine === undefined ? {} : { endLine: f.location.endLine }),
-      ...(f.location.endColumn === undefined || f.location.endLine === undefined ? {} : { endColumn: Math.max(f.location.endColumn, f.location.endLine === f.location.line ? f.location.column + 1 : 1) }),
+      ...(f.location.endColumn === undefined || f.location.endLine === undefined
+        ? {}
+        : {
+            endColumn: Math.max(
+              f.location.endColumn,
+              f.location.endLine === f.location.line ? f.location.column + 1 : 1,
+            ),
+          }),
       fingerprint: f.fingerprint,
     })),
   });
@@ -146,7 +181,13 @@ export function formatAuditSarif(report: AuditReport, config: AuditConfig): stri
           level: 'error' as const,
           message: { text: e.message },
           descriptor: { id: e.code },
-          locations: [{ physicalLocation: { artifactLocation: { uri: e.file.split('/').map(encodeURIComponent).join('/') } } }],
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: e.file.split('/').map(encodeURIComponent).join('/') },
+              },
+            },
+          ],
         })),
       },
     ];
@@ -154,7 +195,11 @@ export function formatAuditSarif(report: AuditReport, config: AuditConfig): stri
       // Per-result security severity helps GitHub rank alerts when a finding is weighted up or down.
       run.results.forEach((result, i) => {
         const f = report.findings[i];
-        if (f !== undefined) result.properties = { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity].toFixed(1) };
+        if (f !== undefined)
+          result.properties = {
+            severity: f.severity,
+            'security-severity': SECURITY_SEVERITY[f.severity].toFixed(1),
+          };
       });
     }
   }

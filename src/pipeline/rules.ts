@@ -141,8 +141,8 @@ const rules: readonly AuditRule[] = [
     category: 5,
     severity: 'low',
     explanation:
-      '`pull_request_target` and `workflow_run` run with the base repository\'s secrets and a write token even when the event comes from a fork. They are safe only while no step touches code, artifacts or text from the pull request; the next edit to this workflow can silently break that.',
-    fix: 'Use `pull_request` unless the workflow must write to the repository; when it must, keep it to metadata (labels, comments), never check out or run the pull request\'s code, and pass event text through `env:`.',
+      "`pull_request_target` and `workflow_run` run with the base repository's secrets and a write token even when the event comes from a fork. They are safe only while no step touches code, artifacts or text from the pull request; the next edit to this workflow can silently break that.",
+    fix: "Use `pull_request` unless the workflow must write to the repository; when it must, keep it to metadata (labels, comments), never check out or run the pull request's code, and pass event text through `env:`.",
   },
   {
     id: 'untrusted-code-checkout',
@@ -151,7 +151,7 @@ const rules: readonly AuditRule[] = [
     category: 5,
     severity: 'critical',
     explanation:
-      'A `pull_request_target`, `workflow_run` or comment-triggered workflow checks out the pull request\'s head (or the triggering run\'s branch) and so runs code an outsider wrote — install scripts, build files, tests — with the base repository\'s secrets and write token ("pwn request").',
+      "A `pull_request_target`, `workflow_run` or comment-triggered workflow checks out the pull request's head (or the triggering run's branch) and so runs code an outsider wrote — install scripts, build files, tests — with the base repository's secrets and write token (\"pwn request\").",
     fix: 'Run untrusted code only under `pull_request` (no secrets, read-only token). If a privileged follow-up is needed, split it: `pull_request` builds and uploads an artifact; `workflow_run` downloads it as data only and never executes it:\n\non:\n  pull_request:\njobs:\n  test:\n    permissions:\n      contents: read\n    steps:\n      - uses: actions/checkout@<full-commit-sha>\n      - run: npm ci && npm test',
   },
   {
@@ -171,7 +171,7 @@ const rules: readonly AuditRule[] = [
     category: 6,
     severity: 'medium',
     explanation:
-      'A tag or branch (`@v3`, `@main`) can be moved by whoever controls the action\'s repository, so the code this step runs can change without a change here; in a publish job that code holds the release identity. Only a full 40-character commit SHA is immutable.',
+      "A tag or branch (`@v3`, `@main`) can be moved by whoever controls the action's repository, so the code this step runs can change without a change here; in a publish job that code holds the release identity. Only a full 40-character commit SHA is immutable.",
     fix: 'Pin to the full commit SHA and keep the tag as a comment (Dependabot and Renovate update both):\n\n- uses: owner/action@<full-40-char-commit-sha> # v3.1.0\n\nor allow the owner explicitly in `.pubgate-audit.yml` `allowUnpinned:`.',
   },
   {
@@ -191,7 +191,7 @@ const rules: readonly AuditRule[] = [
     category: 6,
     severity: 'medium',
     explanation:
-      'A GitLab `include:` of another project at a branch or tag, a remote URL without `integrity:`, or a component at a moving version pulls CI configuration that someone else can change; it runs with this project\'s variables and can publish with them.',
+      "A GitLab `include:` of another project at a branch or tag, a remote URL without `integrity:`, or a component at a moving version pulls CI configuration that someone else can change; it runs with this project's variables and can publish with them.",
     fix: 'Pin it:\n\ninclude:\n  - project: group/ci-templates\n    ref: <full-commit-sha>\n    file: /publish.yml\n  - remote: https://example.com/ci.yml\n    integrity: sha256-<base64>',
   },
   {
@@ -221,7 +221,7 @@ const rules: readonly AuditRule[] = [
     category: 9,
     severity: 'medium',
     explanation:
-      '`curl | sh` and download-then-run execute whatever the server (or anyone on the path, or whoever took over the domain) returns at that moment, with the job\'s secrets; in a package\'s `preinstall`/`install`/`postinstall` it runs on every machine that installs the package.',
+      "`curl | sh` and download-then-run execute whatever the server (or anyone on the path, or whoever took over the domain) returns at that moment, with the job's secrets; in a package's `preinstall`/`install`/`postinstall` it runs on every machine that installs the package.",
     fix: 'Download a pinned version, verify it, then run it:\n\ncurl -fsSLo tool.tar.gz https://example.com/tool-1.2.3.tar.gz\necho "<sha256>  tool.tar.gz" | sha256sum -c -\n\nor use a pinned action or package. Packages should never fetch code at install time.',
   },
   {
@@ -232,7 +232,9 @@ const rules: readonly AuditRule[] = [
     severity: 'medium',
     explanation:
       'The publishing job has no OIDC identity (`id-token: write` on GitHub, `id_tokens:` on GitLab) or turns provenance off, so the registry and the gate cannot tie the package to this repository, workflow and commit; users cannot verify where it was built.',
-    fix: GATE_FIX('Give the publish job `id-token: write` (GitLab: `id_tokens:` with the registry audience) and let the client publish with trusted publishing and provenance.'),
+    fix: GATE_FIX(
+      'Give the publish job `id-token: write` (GitLab: `id_tokens:` with the registry audience) and let the client publish with trusted publishing and provenance.',
+    ),
   },
   {
     id: 'shared-registry-credential',
@@ -241,7 +243,7 @@ const rules: readonly AuditRule[] = [
     category: 11,
     severity: 'medium',
     explanation:
-      'The same registry credential name appears in many workflows or repositories: typically one maintainer\'s token stored as an organisation secret. It usually carries that maintainer\'s rights over every package they own, so one leak anywhere publishes everywhere, and it cannot be rotated without breaking all of them.',
+      "The same registry credential name appears in many workflows or repositories: typically one maintainer's token stored as an organisation secret. It usually carries that maintainer's rights over every package they own, so one leak anywhere publishes everywhere, and it cannot be rotated without breaking all of them.",
     fix: GATE_FIX('Replace the shared token with one trusted publisher per package and repository.'),
   },
   {

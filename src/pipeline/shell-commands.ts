@@ -35,12 +35,32 @@ export type CommandIntent =
       readonly hooks: readonly string[];
       readonly dir: string | undefined;
     }
-  | { readonly kind: 'install'; readonly tool: string; readonly runsScripts: boolean; readonly hooks: readonly string[] }
+  | {
+      readonly kind: 'install';
+      readonly tool: string;
+      readonly runsScripts: boolean;
+      readonly hooks: readonly string[];
+    }
   | { readonly kind: 'build' | 'test'; readonly detail: string }
-  | { readonly kind: 'run-script'; readonly manager: string; readonly script: string; readonly prePost: boolean; readonly dir: string | undefined }
+  | {
+      readonly kind: 'run-script';
+      readonly manager: string;
+      readonly script: string;
+      readonly prePost: boolean;
+      readonly dir: string | undefined;
+    }
   | { readonly kind: 'hooks'; readonly manager: string; readonly hooks: readonly string[] }
-  | { readonly kind: 'make'; readonly dir: string | undefined; readonly file: string | undefined; readonly targets: readonly string[] }
-  | { readonly kind: 'script-file'; readonly path: string; readonly language: 'shell' | 'node' | 'python' | 'ruby' | 'unknown' }
+  | {
+      readonly kind: 'make';
+      readonly dir: string | undefined;
+      readonly file: string | undefined;
+      readonly targets: readonly string[];
+    }
+  | {
+      readonly kind: 'script-file';
+      readonly path: string;
+      readonly language: 'shell' | 'node' | 'python' | 'ruby' | 'unknown';
+    }
   | { readonly kind: 'shell-string'; readonly word: ShellWord }
   | { readonly kind: 'download'; readonly output: string | undefined }
   | { readonly kind: 'stdin-interpreter'; readonly interpreter: string }
@@ -48,13 +68,45 @@ export type CommandIntent =
   | { readonly kind: 'verify' }
   | { readonly kind: 'print' };
 
-const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!', '{', '}', 'time', 'exec', 'command', 'nohup', 'builtin']);
+const KEYWORDS = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'do',
+  'while',
+  'until',
+  '!',
+  '{',
+  '}',
+  'time',
+  'exec',
+  'command',
+  'nohup',
+  'builtin',
+]);
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'fish']);
-const INTERPRETERS = new Set([...SHELLS, 'python', 'python3', 'node', 'perl', 'ruby', 'pwsh', 'powershell', 'iex', 'php', 'deno', 'bun']);
+const INTERPRETERS = new Set([
+  ...SHELLS,
+  'python',
+  'python3',
+  'node',
+  'perl',
+  'ruby',
+  'pwsh',
+  'powershell',
+  'iex',
+  'php',
+  'deno',
+  'bun',
+]);
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /** Peels wrappers off a command; undefined for empty commands and shell keywords alone. */
-export function unwrapCommand(words: readonly ShellWord[], expand?: (word: ShellWord) => readonly ShellWord[]): CommandView | undefined {
+export function unwrapCommand(
+  words: readonly ShellWord[],
+  expand?: (word: ShellWord) => readonly ShellWord[],
+): CommandView | undefined {
   let list = expand === undefined ? [...words] : words.flatMap((w) => expand(w));
   const assignments = new Map<string, string>();
   for (let guard = 0; guard < 12 && list.length > 0; guard++) {
@@ -110,11 +162,24 @@ function runnerSkip(list: readonly ShellWord[]): number {
     }
     return i;
   };
-  if (v === 'npx' || v === 'bunx' || v === 'pnpx' || v === 'uvx') return skipFlags(1, new Set(['-p', '--package', '--from', '--with']));
-  if ((v === 'npm' && (next === 'exec' || next === 'x')) || ((v === 'pnpm' || v === 'yarn') && (next === 'exec' || next === 'dlx'))) {
+  if (v === 'npx' || v === 'bunx' || v === 'pnpx' || v === 'uvx')
+    return skipFlags(1, new Set(['-p', '--package', '--from', '--with']));
+  if (
+    (v === 'npm' && (next === 'exec' || next === 'x')) ||
+    ((v === 'pnpm' || v === 'yarn') && (next === 'exec' || next === 'dlx'))
+  ) {
     return skipFlags(2, new Set(['-p', '--package', '-c', '--call']));
   }
-  if ((v === 'bundle' || v === 'poetry' || v === 'pipenv' || v === 'pdm' || v === 'hatch' || v === 'uv' || v === 'pipx') && (next === 'exec' || next === 'run')) {
+  if (
+    (v === 'bundle' ||
+      v === 'poetry' ||
+      v === 'pipenv' ||
+      v === 'pdm' ||
+      v === 'hatch' ||
+      v === 'uv' ||
+      v === 'pipx') &&
+    (next === 'exec' || next === 'run')
+  ) {
     return skipFlags(2, new Set(['--with', '--from', '-p', '--python']));
   }
   if (/^python[0-9.]*$/.test(v) || v === 'py') {
@@ -156,10 +221,33 @@ export function hasFlag(args: readonly ShellWord[], names: readonly string[]): b
   return args.some((a) => names.some((n) => a.value === n || a.value.startsWith(`${n}=`)));
 }
 
-const NPM_VALUE_FLAGS = new Set(['--registry', '--tag', '--access', '--otp', '-w', '--workspace', '--prefix', '-C', '--userconfig', '--cache', '--loglevel', '--auth-type', '--filter', '-F', '--dir', '--cwd', '--provenance-file', '--publish-branch', '--report-summary']);
+const NPM_VALUE_FLAGS = new Set([
+  '--registry',
+  '--tag',
+  '--access',
+  '--otp',
+  '-w',
+  '--workspace',
+  '--prefix',
+  '-C',
+  '--userconfig',
+  '--cache',
+  '--loglevel',
+  '--auth-type',
+  '--filter',
+  '-F',
+  '--dir',
+  '--cwd',
+  '--provenance-file',
+  '--publish-branch',
+  '--report-summary',
+]);
 
 /** Positional arguments (not flags and not flag values). */
-function positionals(args: readonly ShellWord[], valueFlags: ReadonlySet<string> = NPM_VALUE_FLAGS): ShellWord[] {
+function positionals(
+  args: readonly ShellWord[],
+  valueFlags: ReadonlySet<string> = NPM_VALUE_FLAGS,
+): ShellWord[] {
   const out: ShellWord[] = [];
   for (let i = 0; i < args.length; i++) {
     const w = args[i];
@@ -179,23 +267,84 @@ function positionals(args: readonly ShellWord[], valueFlags: ReadonlySet<string>
 
 function provenanceOf(args: readonly ShellWord[]): boolean | undefined {
   const v = flagValue(args, ['--provenance']);
-  if (hasFlag(args, ['--provenance']) && (v === undefined || v.startsWith('-') || !args.some((a) => a.value.startsWith('--provenance='))))
+  if (
+    hasFlag(args, ['--provenance']) &&
+    (v === undefined || v.startsWith('-') || !args.some((a) => a.value.startsWith('--provenance=')))
+  )
     return true;
   if (v === undefined) return undefined;
   return v !== 'false';
 }
 
 /** npm/pnpm run these around a directory publish (npm docs, "Life Cycle Scripts" → npm publish). */
-export const PUBLISH_HOOKS = Object.freeze(['prepublishOnly', 'prepack', 'prepare', 'postpack', 'publish', 'postpublish']);
-const INSTALL_HOOKS = Object.freeze(['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare']);
+export const PUBLISH_HOOKS = Object.freeze([
+  'prepublishOnly',
+  'prepack',
+  'prepare',
+  'postpack',
+  'publish',
+  'postpublish',
+]);
+const INSTALL_HOOKS = Object.freeze([
+  'preinstall',
+  'install',
+  'postinstall',
+  'prepublish',
+  'preprepare',
+  'prepare',
+  'postprepare',
+]);
 
-const BUILD_BINS = new Set(['tsc', 'tsup', 'rollup', 'webpack', 'esbuild', 'babel', 'swc', 'unbuild', 'microbundle', 'parcel', 'ncc', 'pkgroll', 'vite', 'gulp', 'grunt', 'bob', 'nest', 'ng', 'next', 'nuxt', 'rspack', 'rslib', 'tsdown']);
-const TEST_BINS = new Set(['jest', 'vitest', 'mocha', 'ava', 'tap', 'pytest', 'tox', 'nox', 'rspec', 'playwright', 'cypress', 'karma', 'eslint', 'biome', 'xo']);
+const BUILD_BINS = new Set([
+  'tsc',
+  'tsup',
+  'rollup',
+  'webpack',
+  'esbuild',
+  'babel',
+  'swc',
+  'unbuild',
+  'microbundle',
+  'parcel',
+  'ncc',
+  'pkgroll',
+  'vite',
+  'gulp',
+  'grunt',
+  'bob',
+  'nest',
+  'ng',
+  'next',
+  'nuxt',
+  'rspack',
+  'rslib',
+  'tsdown',
+]);
+const TEST_BINS = new Set([
+  'jest',
+  'vitest',
+  'mocha',
+  'ava',
+  'tap',
+  'pytest',
+  'tox',
+  'nox',
+  'rspec',
+  'playwright',
+  'cypress',
+  'karma',
+  'eslint',
+  'biome',
+  'xo',
+]);
 const BUILD_SCRIPT = /^(build|compile|bundle|dist|prepare|prepack|package|transpile)([:_-].*)?$/i;
 const TEST_SCRIPT = /^(test|tests|lint|check|typecheck|type-check|coverage|e2e|verify|ci)([:_-].*)?$/i;
 
 /** Classifies a command; an empty list means "nothing the auditor cares about". */
-export function classifyCommand(view: CommandView, scriptNames?: (dir: string | undefined) => ReadonlySet<string>): CommandIntent[] {
+export function classifyCommand(
+  view: CommandView,
+  scriptNames?: (dir: string | undefined) => ReadonlySet<string>,
+): CommandIntent[] {
   const { bin, args } = view;
   const pos = positionals(args);
   const sub = pos[0]?.value;
@@ -211,25 +360,52 @@ export function classifyCommand(view: CommandView, scriptNames?: (dir: string | 
     case 'changesets':
       return sub === 'publish' ? [npmPublish(bin, args, dryRun, false, [], undefined)] : [];
     case 'lerna':
-      return sub === 'publish' ? [npmPublish(bin, args, dryRun, false, [], undefined)] : sub === 'run' ? runOfName(pos[1]?.value ?? '') : [];
+      return sub === 'publish'
+        ? [npmPublish(bin, args, dryRun, false, [], undefined)]
+        : sub === 'run'
+          ? runOfName(pos[1]?.value ?? '')
+          : [];
     case 'semantic-release':
     case 'multi-semantic-release':
       return [npmPublish(bin, args, hasFlag(args, ['--dry-run', '-d']), false, [], undefined)];
     case 'release-it':
-      return hasFlag(args, ['--no-npm.publish', '--no-npm', '--npm.publish=false']) ? [] : [npmPublish(bin, args, dryRun, false, [], undefined)];
+      return hasFlag(args, ['--no-npm.publish', '--no-npm', '--npm.publish=false'])
+        ? []
+        : [npmPublish(bin, args, dryRun, false, [], undefined)];
     case 'np':
       return [npmPublish(bin, args, hasFlag(args, ['--preview']), false, [], undefined)];
     case 'twine':
       return sub === 'upload'
-        ? [publishOf('pypi', 'twine', flagValue(args, ['--repository-url']), flagValue(args, ['-r', '--repository']), false)]
+        ? [
+            publishOf(
+              'pypi',
+              'twine',
+              flagValue(args, ['--repository-url']),
+              flagValue(args, ['-r', '--repository']),
+              false,
+            ),
+          ]
         : [];
     case 'uv':
-      if (sub === 'publish') return [publishOf('pypi', 'uv publish', flagValue(args, ['--publish-url']), flagValue(args, ['--index']), dryRun)];
-      if (sub === 'sync' || (sub === 'pip' && pos[1]?.value === 'install' && hasProjectInstallArgs(args))) return [install('uv sync', true, [])];
+      if (sub === 'publish')
+        return [
+          publishOf(
+            'pypi',
+            'uv publish',
+            flagValue(args, ['--publish-url']),
+            flagValue(args, ['--index']),
+            dryRun,
+          ),
+        ];
+      if (sub === 'sync' || (sub === 'pip' && pos[1]?.value === 'install' && hasProjectInstallArgs(args)))
+        return [install('uv sync', true, [])];
       if (sub === 'build') return [{ kind: 'build', detail: 'uv build' }];
       return [];
     case 'poetry':
-      if (sub === 'publish') return [publishOf('pypi', 'poetry publish', undefined, flagValue(args, ['-r', '--repository']), dryRun)];
+      if (sub === 'publish')
+        return [
+          publishOf('pypi', 'poetry publish', undefined, flagValue(args, ['-r', '--repository']), dryRun),
+        ];
       if (sub === 'install') return [install('poetry install', true, [])];
       if (sub === 'build') return [{ kind: 'build', detail: 'poetry build' }];
       return [];
@@ -238,7 +414,15 @@ export function classifyCommand(view: CommandView, scriptNames?: (dir: string | 
     case 'pdm':
     case 'maturin':
       if (sub === 'publish' || (bin === 'maturin' && sub === 'upload')) {
-        return [publishOf('pypi', `${bin} ${sub}`, flagValue(args, ['--repository-url', '--repository', '-r']), undefined, dryRun)];
+        return [
+          publishOf(
+            'pypi',
+            `${bin} ${sub}`,
+            flagValue(args, ['--repository-url', '--repository', '-r']),
+            undefined,
+            dryRun,
+          ),
+        ];
       }
       if (sub === 'build') return [{ kind: 'build', detail: `${bin} build` }];
       if (bin === 'pdm' && sub === 'install') return [install('pdm install', true, [])];
@@ -255,24 +439,37 @@ export function classifyCommand(view: CommandView, scriptNames?: (dir: string | 
     case 'python':
       if (pos[0]?.value === 'setup.py') {
         const rest = pos.slice(1).map((w) => w.value);
-        if (rest.includes('upload')) return [publishOf('pypi', 'setup.py upload', undefined, flagValue(args, ['-r']), false)];
-        if (rest.some((r) => /^(sdist|bdist_wheel|build)$/.test(r))) return [{ kind: 'build', detail: 'setup.py build' }];
+        if (rest.includes('upload'))
+          return [publishOf('pypi', 'setup.py upload', undefined, flagValue(args, ['-r']), false)];
+        if (rest.some((r) => /^(sdist|bdist_wheel|build)$/.test(r)))
+          return [{ kind: 'build', detail: 'setup.py build' }];
         return [];
       }
       return scriptFileOf(pos[0]?.value, 'python') ?? stdinInterpreter(view);
     case 'gem':
-      if (sub === 'push') return [publishOf('rubygems', 'gem push', flagValue(args, ['--host']), undefined, false)];
+      if (sub === 'push')
+        return [publishOf('rubygems', 'gem push', flagValue(args, ['--host']), undefined, false)];
       if (sub === 'build') return [{ kind: 'build', detail: 'gem build' }];
       return [];
     case 'rake':
-      if (pos.some((p) => /^release(:rubygem_push)?(\[.*\])?$/.test(p.value))) return [publishOf('rubygems', 'rake release', undefined, undefined, false)];
+      if (pos.some((p) => /^release(:rubygem_push)?(\[.*\])?$/.test(p.value)))
+        return [publishOf('rubygems', 'rake release', undefined, undefined, false)];
       if (pos.some((p) => /^(test|spec)$/.test(p.value))) return [{ kind: 'test', detail: 'rake test' }];
       if (pos.some((p) => p.value === 'build')) return [{ kind: 'build', detail: 'rake build' }];
       return [];
     case 'bundle':
       return sub === 'install' || sub === undefined ? [install('bundle install', true, [])] : [];
     case 'cargo':
-      if (sub === 'publish') return [publishOf('crates', 'cargo publish', flagValue(args, ['--index']), flagValue(args, ['--registry']), dryRun)];
+      if (sub === 'publish')
+        return [
+          publishOf(
+            'crates',
+            'cargo publish',
+            flagValue(args, ['--index']),
+            flagValue(args, ['--registry']),
+            dryRun,
+          ),
+        ];
       if (sub === 'release' && hasFlag(args, ['--execute', '-x']) && !hasFlag(args, ['--no-publish'])) {
         return [publishOf('crates', 'cargo release', undefined, flagValue(args, ['--registry']), false)];
       }
@@ -285,7 +482,19 @@ export function classifyCommand(view: CommandView, scriptNames?: (dir: string | 
       return [];
     case 'make':
     case 'gmake':
-      return [{ kind: 'make', dir: flagValue(args, ['-C', '--directory']), file: flagValue(args, ['-f', '--file', '--makefile']), targets: positionals(args, new Set(['-C', '-f', '--directory', '--file', '-j', '-l', '-I', '-o', '-W'])).filter((w) => !w.value.includes('=')).map((w) => w.value) }];
+      return [
+        {
+          kind: 'make',
+          dir: flagValue(args, ['-C', '--directory']),
+          file: flagValue(args, ['-f', '--file', '--makefile']),
+          targets: positionals(
+            args,
+            new Set(['-C', '-f', '--directory', '--file', '-j', '-l', '-I', '-o', '-W']),
+          )
+            .filter((w) => !w.value.includes('='))
+            .map((w) => w.value),
+        },
+      ];
     case 'turbo':
     case 'nx':
       return pos.flatMap((p) => runOfName(p.value)).slice(0, 1);
@@ -302,11 +511,16 @@ export function classifyCommand(view: CommandView, scriptNames?: (dir: string | 
     case 'cosign':
     case 'minisign':
     case 'slsa-verifier':
-      return bin === 'gpg' && !hasFlag(args, ['--verify']) ? [] : bin.startsWith('sha') && !hasFlag(args, ['-c', '--check']) ? [] : [{ kind: 'verify' }];
+      return bin === 'gpg' && !hasFlag(args, ['--verify'])
+        ? []
+        : bin.startsWith('sha') && !hasFlag(args, ['-c', '--check'])
+          ? []
+          : [{ kind: 'verify' }];
     case 'eval':
     case 'source':
     case '.':
-      return args.length > 0 && args.some((a) => a.value.includes('$(') || a.value.startsWith('<(') || a.value.includes('`'))
+      return args.length > 0 &&
+        args.some((a) => a.value.includes('$(') || a.value.startsWith('<(') || a.value.includes('`'))
         ? [{ kind: 'eval' }]
         : bin !== 'eval'
           ? (scriptFileOf(pos[0]?.value, 'shell') ?? [])
@@ -327,11 +541,17 @@ export function classifyCommand(view: CommandView, scriptNames?: (dir: string | 
   }
   if (SHELLS.has(bin)) {
     const c = args.findIndex((a) => a.value === '-c' || /^-[a-z]*c$/.test(a.value));
-    if (c !== -1 && args[c + 1] !== undefined) return [{ kind: 'shell-string', word: args[c + 1] as ShellWord }];
+    if (c !== -1 && args[c + 1] !== undefined)
+      return [{ kind: 'shell-string', word: args[c + 1] as ShellWord }];
     return scriptFileOf(pos[0]?.value, 'shell') ?? stdinInterpreter(view);
   }
   if (INTERPRETERS.has(bin)) return stdinInterpreter(view);
-  if (BUILD_BINS.has(bin)) return bin === 'vite' && sub !== 'build' ? [] : bin === 'next' && sub !== 'build' ? [] : [{ kind: 'build', detail: bin }];
+  if (BUILD_BINS.has(bin))
+    return bin === 'vite' && sub !== 'build'
+      ? []
+      : bin === 'next' && sub !== 'build'
+        ? []
+        : [{ kind: 'build', detail: bin }];
   if (TEST_BINS.has(bin)) return [{ kind: 'test', detail: bin }];
   if (bin.includes('/') || /\.(sh|bash|js|mjs|cjs|ts|mts|py|rb)$/.test(bin)) {
     return scriptFileOf(view.binWord.value, languageOf(view.binWord.value)) ?? [];
@@ -358,14 +578,27 @@ function classifyNodeManager(
     const targetDir = !tarball && target !== undefined ? joinDir(dir, target) : dir;
     return [npmPublish(bin, args, dryRun, tarball, tarball ? [] : PUBLISH_HOOKS, targetDir)];
   }
-  if (sub === 'ci' || sub === 'install' || sub === 'i' || sub === 'add' || sub === 'install-clean' || sub === 'clean-install' || sub === 'ic' || sub === 'isntall') {
+  if (
+    sub === 'ci' ||
+    sub === 'install' ||
+    sub === 'i' ||
+    sub === 'add' ||
+    sub === 'install-clean' ||
+    sub === 'clean-install' ||
+    sub === 'ic' ||
+    sub === 'isntall'
+  ) {
     if (hasFlag(args, ['-g', '--global', '--location=global'])) return [];
     const ignore = hasFlag(args, ['--ignore-scripts']) && flagValue(args, ['--ignore-scripts']) !== 'false';
     // Adding a named package in a project still runs every lifecycle script of the tree.
     return [install(`${bin} ${sub}`, !ignore, ignore ? [] : INSTALL_HOOKS)];
   }
   if (sub === 'cit' || sub === 'install-ci-test' || sub === 'install-test' || sub === 'it') {
-    return [install(bin, !hasFlag(args, ['--ignore-scripts']), INSTALL_HOOKS), { kind: 'test', detail: `${bin} ${sub}` }, { kind: 'hooks', manager: bin, hooks: ['pretest', 'test', 'posttest'] }];
+    return [
+      install(bin, !hasFlag(args, ['--ignore-scripts']), INSTALL_HOOKS),
+      { kind: 'test', detail: `${bin} ${sub}` },
+      { kind: 'hooks', manager: bin, hooks: ['pretest', 'test', 'posttest'] },
+    ];
   }
   if (sub === 'run' || sub === 'run-script' || sub === 'rum' || sub === 'urn') {
     const script = pos[i + 1]?.value;
@@ -373,21 +606,36 @@ function classifyNodeManager(
     return [...runOfName(script), { kind: 'run-script', manager: bin, script, prePost: bin === 'npm', dir }];
   }
   if (sub === 'test' || sub === 't' || sub === 'tst') {
-    return [{ kind: 'test', detail: `${bin} test` }, { kind: 'run-script', manager: bin, script: 'test', prePost: bin === 'npm', dir }];
+    return [
+      { kind: 'test', detail: `${bin} test` },
+      { kind: 'run-script', manager: bin, script: 'test', prePost: bin === 'npm', dir },
+    ];
   }
-  if (sub === 'start' || sub === 'stop' || sub === 'restart') return [{ kind: 'run-script', manager: bin, script: sub, prePost: bin === 'npm', dir }];
-  if (sub === 'version') return [{ kind: 'hooks', manager: bin, hooks: ['preversion', 'version', 'postversion'] }];
+  if (sub === 'start' || sub === 'stop' || sub === 'restart')
+    return [{ kind: 'run-script', manager: bin, script: sub, prePost: bin === 'npm', dir }];
+  if (sub === 'version')
+    return [{ kind: 'hooks', manager: bin, hooks: ['preversion', 'version', 'postversion'] }];
   if (sub === 'pack') return [{ kind: 'hooks', manager: bin, hooks: ['prepack', 'prepare', 'postpack'] }];
   if (sub === 'rebuild' || sub === 'rb') return [install(bin, true, INSTALL_HOOKS)];
   if (bin !== 'npm') {
     // pnpm/bun run a package.json script by bare name, else fall back to a binary (`pnpm changeset publish`).
     const scripts = scriptNames?.(dir);
-    if (scripts?.has(sub) === true) return [...runOfName(sub), { kind: 'run-script', manager: bin, script: sub, prePost: false, dir }];
+    if (scripts?.has(sub) === true)
+      return [...runOfName(sub), { kind: 'run-script', manager: bin, script: sub, prePost: false, dir }];
     if (sub === 'build') return [{ kind: 'build', detail: `${bin} build` }];
     const rest = pos.slice(i);
     const inner = rest[0];
     if (inner === undefined) return [];
-    return classifyCommand({ bin: normalizeBin(inner.value), binWord: inner, args: args.slice(args.indexOf(inner) + 1), assignments: view.assignments, words: view.words }, scriptNames);
+    return classifyCommand(
+      {
+        bin: normalizeBin(inner.value),
+        binWord: inner,
+        args: args.slice(args.indexOf(inner) + 1),
+        assignments: view.assignments,
+        words: view.words,
+      },
+      scriptNames,
+    );
   }
   return [];
 }
@@ -402,7 +650,9 @@ function classifyYarn(
   const dir = flagValue(args, ['--cwd']);
   const sub = pos[0]?.value;
   if (sub === undefined || sub === 'install') {
-    return hasFlag(args, ['--ignore-scripts', '--mode=skip-build']) ? [install('yarn', false, [])] : [install('yarn install', true, INSTALL_HOOKS)];
+    return hasFlag(args, ['--ignore-scripts', '--mode=skip-build'])
+      ? [install('yarn', false, [])]
+      : [install('yarn install', true, INSTALL_HOOKS)];
   }
   if (sub === 'add') return [install('yarn install', true, INSTALL_HOOKS)];
   if (sub === 'npm' && pos[1]?.value === 'publish') {
@@ -418,20 +668,44 @@ function classifyYarn(
     const rest = pos.slice(2);
     const inner = rest[0];
     if (inner === undefined) return [];
-    if (inner.value === 'npm' && rest[1]?.value === 'publish') return [npmPublish('yarn npm publish', args, dryRun, false, ['prepack', 'postpack'], dir)];
-    if (inner.value === 'run' && rest[1] !== undefined) return [...runOfName(rest[1].value), { kind: 'run-script', manager: 'yarn', script: rest[1].value, prePost: false, dir }];
+    if (inner.value === 'npm' && rest[1]?.value === 'publish')
+      return [npmPublish('yarn npm publish', args, dryRun, false, ['prepack', 'postpack'], dir)];
+    if (inner.value === 'run' && rest[1] !== undefined)
+      return [
+        ...runOfName(rest[1].value),
+        { kind: 'run-script', manager: 'yarn', script: rest[1].value, prePost: false, dir },
+      ];
     return [];
   }
-  if (sub === 'run' && pos[1] !== undefined) return [...runOfName(pos[1].value), { kind: 'run-script', manager: 'yarn', script: pos[1].value, prePost: true, dir }];
-  if (sub === 'test') return [{ kind: 'test', detail: 'yarn test' }, { kind: 'run-script', manager: 'yarn', script: 'test', prePost: true, dir }];
-  if (sub === 'version') return [{ kind: 'hooks', manager: 'yarn', hooks: ['preversion', 'version', 'postversion'] }];
+  if (sub === 'run' && pos[1] !== undefined)
+    return [
+      ...runOfName(pos[1].value),
+      { kind: 'run-script', manager: 'yarn', script: pos[1].value, prePost: true, dir },
+    ];
+  if (sub === 'test')
+    return [
+      { kind: 'test', detail: 'yarn test' },
+      { kind: 'run-script', manager: 'yarn', script: 'test', prePost: true, dir },
+    ];
+  if (sub === 'version')
+    return [{ kind: 'hooks', manager: 'yarn', hooks: ['preversion', 'version', 'postversion'] }];
   if (sub === 'pack') return [{ kind: 'hooks', manager: 'yarn', hooks: ['prepack', 'postpack'] }];
   const scripts = scriptNames?.(dir);
-  if (scripts?.has(sub) === true) return [...runOfName(sub), { kind: 'run-script', manager: 'yarn', script: sub, prePost: true, dir }];
+  if (scripts?.has(sub) === true)
+    return [...runOfName(sub), { kind: 'run-script', manager: 'yarn', script: sub, prePost: true, dir }];
   if (sub === 'build') return [{ kind: 'build', detail: 'yarn build' }];
   const inner = pos[0];
   if (inner === undefined) return [];
-  return classifyCommand({ bin: normalizeBin(inner.value), binWord: inner, args: args.slice(args.indexOf(inner) + 1), assignments: view.assignments, words: view.words }, scriptNames);
+  return classifyCommand(
+    {
+      bin: normalizeBin(inner.value),
+      binWord: inner,
+      args: args.slice(args.indexOf(inner) + 1),
+      assignments: view.assignments,
+      words: view.words,
+    },
+    scriptNames,
+  );
 }
 
 /** A script name that itself says "build" or "test" (`npm run build:prod`). */
@@ -441,7 +715,14 @@ function runOfName(script: string): CommandIntent[] {
   return [];
 }
 
-function npmPublish(tool: string, args: readonly ShellWord[], dryRun: boolean, tarball: boolean, hooks: readonly string[], dir: string | undefined): CommandIntent {
+function npmPublish(
+  tool: string,
+  args: readonly ShellWord[],
+  dryRun: boolean,
+  tarball: boolean,
+  hooks: readonly string[],
+  dir: string | undefined,
+): CommandIntent {
   return {
     kind: 'publish',
     ecosystem: 'npm',
@@ -456,8 +737,25 @@ function npmPublish(tool: string, args: readonly ShellWord[], dryRun: boolean, t
   };
 }
 
-function publishOf(ecosystem: Ecosystem, tool: string, url: string | undefined, name: string | undefined, dryRun: boolean): CommandIntent {
-  return { kind: 'publish', ecosystem, tool, registryFlag: url, registryName: name, dryRun, tarball: true, provenance: undefined, hooks: [], dir: undefined };
+function publishOf(
+  ecosystem: Ecosystem,
+  tool: string,
+  url: string | undefined,
+  name: string | undefined,
+  dryRun: boolean,
+): CommandIntent {
+  return {
+    kind: 'publish',
+    ecosystem,
+    tool,
+    registryFlag: url,
+    registryName: name,
+    dryRun,
+    tarball: true,
+    provenance: undefined,
+    hooks: [],
+    dir: undefined,
+  };
 }
 
 function install(tool: string, runsScripts: boolean, hooks: readonly string[]): CommandIntent {
@@ -466,7 +764,15 @@ function install(tool: string, runsScripts: boolean, hooks: readonly string[]): 
 
 /** `pip install -r requirements.txt`, `pip install .`, `pip install -e .`: the project's dependencies (not `pip install twine`). */
 function hasProjectInstallArgs(args: readonly ShellWord[]): boolean {
-  return args.some((a) => a.value === '-r' || a.value === '--requirement' || a.value.startsWith('-r') || a.value === '.' || a.value === '-e' || a.value.startsWith('.['));
+  return args.some(
+    (a) =>
+      a.value === '-r' ||
+      a.value === '--requirement' ||
+      a.value.startsWith('-r') ||
+      a.value === '.' ||
+      a.value === '-e' ||
+      a.value.startsWith('.['),
+  );
 }
 
 function downloadOutput(bin: string, args: readonly ShellWord[]): string | undefined {
@@ -493,8 +799,12 @@ function downloadOutput(bin: string, args: readonly ShellWord[]): string | undef
   return undefined;
 }
 
-function scriptFileOf(path: string | undefined, language: 'shell' | 'node' | 'python' | 'ruby' | 'unknown'): CommandIntent[] | undefined {
-  if (path === undefined || path.startsWith('-') || path.includes('$') || path.includes('<(')) return undefined;
+function scriptFileOf(
+  path: string | undefined,
+  language: 'shell' | 'node' | 'python' | 'ruby' | 'unknown',
+): CommandIntent[] | undefined {
+  if (path === undefined || path.startsWith('-') || path.includes('$') || path.includes('<('))
+    return undefined;
   return [{ kind: 'script-file', path, language: language === 'unknown' ? languageOf(path) : language }];
 }
 
@@ -511,7 +821,8 @@ function stdinInterpreter(view: CommandView): CommandIntent[] {
   const pos = positionals(view.args, new Set(['-c', '-e', '--eval', '-O', '-o']));
   const hasInline = hasFlag(view.args, ['-c', '-e', '--eval', '-p', '--print']);
   if (hasInline) return [];
-  if (pos.length === 0 || pos[0]?.value === '-' || hasFlag(view.args, ['-s'])) return [{ kind: 'stdin-interpreter', interpreter: view.bin }];
+  if (pos.length === 0 || pos[0]?.value === '-' || hasFlag(view.args, ['-s']))
+    return [{ kind: 'stdin-interpreter', interpreter: view.bin }];
   return [];
 }
 

@@ -6,11 +6,19 @@ const words = (text: string): string[][] => lexShell(text).map((c) => c.words.ma
 
 describe('shell lexer', () => {
   it('splits on newlines, ;, && and || and strips quotes', () => {
-    assert.deepEqual(words(`npm ci && npm test; echo "a b" || 'c d'\nmake publish`), [['npm', 'ci'], ['npm', 'test'], ['echo', 'a b'], ['c d'], ['make', 'publish']]);
+    assert.deepEqual(words(`npm ci && npm test; echo "a b" || 'c d'\nmake publish`), [
+      ['npm', 'ci'],
+      ['npm', 'test'],
+      ['echo', 'a b'],
+      ['c d'],
+      ['make', 'publish'],
+    ]);
   });
 
   it('joins backslash-continued lines and skips comments', () => {
-    assert.deepEqual(words('npm publish \\\n  --access public # not a word\n# whole line'), [['npm', 'publish', '--access', 'public']]);
+    assert.deepEqual(words('npm publish \\\n  --access public # not a word\n# whole line'), [
+      ['npm', 'publish', '--access', 'public'],
+    ]);
   });
 
   it('marks pipes and keeps word offsets', () => {
@@ -22,12 +30,20 @@ describe('shell lexer', () => {
 
   it('records redirections, not as words', () => {
     const [cmd] = lexShell('echo "K=$V" >> "$GITHUB_ENV" 2>&1');
-    assert.deepEqual(cmd?.words.map((w) => w.value), ['echo', 'K=$V']);
-    assert.deepEqual(cmd?.redirects.map((r) => [r.op, r.target?.value]), [['>>', '$GITHUB_ENV']]);
+    assert.deepEqual(
+      cmd?.words.map((w) => w.value),
+      ['echo', 'K=$V'],
+    );
+    assert.deepEqual(
+      cmd?.redirects.map((r) => [r.op, r.target?.value]),
+      [['>>', '$GITHUB_ENV']],
+    );
   });
 
   it('keeps ${{ }} expressions with spaces inside one word', () => {
-    assert.deepEqual(words('npm version ${{ inputs.bump }} --no-git'), [['npm', 'version', '${{ inputs.bump }}', '--no-git']]);
+    assert.deepEqual(words('npm version ${{ inputs.bump }} --no-git'), [
+      ['npm', 'version', '${{ inputs.bump }}', '--no-git'],
+    ]);
   });
 
   it('lexes command and process substitutions as commands too', () => {
@@ -37,9 +53,14 @@ describe('shell lexer', () => {
   });
 
   it('attaches here-document bodies to their command', () => {
-    const [cat, next] = lexShell('cat <<EOF > ~/.npmrc\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\nEOF\nnpm publish\n');
+    const [cat, next] = lexShell(
+      'cat <<EOF > ~/.npmrc\n//registry.npmjs.org/:_authToken=${NPM_TOKEN}\nEOF\nnpm publish\n',
+    );
     assert.match(cat?.heredocs[0]?.text ?? '', /_authToken=\$\{NPM_TOKEN\}/);
-    assert.deepEqual(next?.words.map((w) => w.value), ['npm', 'publish']);
+    assert.deepEqual(
+      next?.words.map((w) => w.value),
+      ['npm', 'publish'],
+    );
   });
 
   it('survives unbalanced quotes and parentheses', () => {

@@ -53,7 +53,15 @@ export function lexShell(text: string, base = 0): ShellCommand[] {
   return out;
 }
 
-function lexInto(text: string, from: number, to: number, base: number, substituted: boolean, nesting: number, out: ShellCommand[]): void {
+function lexInto(
+  text: string,
+  from: number,
+  to: number,
+  base: number,
+  substituted: boolean,
+  nesting: number,
+  out: ShellCommand[],
+): void {
   const newCommand = (pipedFrom: boolean, at: number): MutableCommand => ({
     words: [],
     redirects: [],
@@ -76,7 +84,8 @@ function lexInto(text: string, from: number, to: number, base: number, substitut
     if (wordStart === -1) return;
     const word: ShellWord = { value, start: base + wordStart, end: base + end };
     if (pendingOp !== undefined) {
-      if (pendingOp === '<<' || pendingOp === '<<-') pendingHeredocs.push({ delimiter: value, stripTabs: pendingOp === '<<-', cmd });
+      if (pendingOp === '<<' || pendingOp === '<<-')
+        pendingHeredocs.push({ delimiter: value, stripTabs: pendingOp === '<<-', cmd });
       cmd.redirects.push({ op: pendingOp, target: word });
       pendingOp = undefined;
     } else {
@@ -156,7 +165,11 @@ function lexInto(text: string, from: number, to: number, base: number, substitut
           i = Math.min(lineEnd + 1, to);
           bodyEnd = i;
         }
-        doc.cmd.heredocs.push({ start: base + bodyStart, end: base + bodyEnd, text: text.slice(bodyStart, bodyEnd) });
+        doc.cmd.heredocs.push({
+          start: base + bodyStart,
+          end: base + bodyEnd,
+          text: text.slice(bodyStart, bodyEnd),
+        });
       }
       continue;
     }
@@ -210,7 +223,11 @@ function lexInto(text: string, from: number, to: number, base: number, substitut
       }
       let op = ch;
       let j = i + 1;
-      while (j < to && (text[j] === '>' || text[j] === '<' || text[j] === '&' || text[j] === '|' || text[j] === '-') && op.length < 3) {
+      while (
+        j < to &&
+        (text[j] === '>' || text[j] === '<' || text[j] === '&' || text[j] === '|' || text[j] === '-') &&
+        op.length < 3
+      ) {
         if (text[j] === '-' && op !== '<<') break;
         op += text[j];
         j++;

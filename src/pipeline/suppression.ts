@@ -9,7 +9,8 @@ import type { FindingCollector } from './finding-collector.ts';
 import type { RepoFiles } from './repo-files.ts';
 import type { Finding, SourceLocation, SuppressedFinding } from './types.ts';
 
-const COMMENT = /pubgate-audit-ignore\s+([A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)\s*(?::\s*(.*?))?\s*(?:-->|\*\/)?\s*$/;
+const COMMENT =
+  /pubgate-audit-ignore\s+([A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)\s*(?::\s*(.*?))?\s*(?:-->|\*\/)?\s*$/;
 
 interface InlineSuppression {
   readonly rules: readonly string[];
@@ -47,12 +48,18 @@ export function applySuppressions(
       const m = COMMENT.exec(text);
       if (m === null) continue;
       const column = text.indexOf('pubgate-audit-ignore') + 1;
-      return { rules: (m[1] ?? '').split(',').map((r) => r.trim()), reason: (m[2] ?? '').trim(), location: { file: at.file, line: n, column } };
+      return {
+        rules: (m[1] ?? '').split(',').map((r) => r.trim()),
+        reason: (m[2] ?? '').trim(),
+        location: { file: at.file, line: n, column },
+      };
     }
     return undefined;
   };
   for (const finding of findings) {
-    const fromConfig = config.ignore.find((i) => (i.rule === finding.ruleId || i.rule === '*') && matchesGlob(finding.location.file, i.path));
+    const fromConfig = config.ignore.find(
+      (i) => (i.rule === finding.ruleId || i.rule === '*') && matchesGlob(finding.location.file, i.path),
+    );
     if (fromConfig !== undefined) {
       suppressed.push({ ...finding, suppression: { reason: fromConfig.reason, source: 'config' } });
       continue;
@@ -62,7 +69,11 @@ export function applySuppressions(
       const s = inlineAt(at);
       if (s === undefined || !s.rules.includes(finding.ruleId)) continue;
       if (s.reason.length < 3) {
-        collector.add('invalid-suppression', s.location, `suppression of ${finding.ruleId} has no reason; it is not honoured`);
+        collector.add(
+          'invalid-suppression',
+          s.location,
+          `suppression of ${finding.ruleId} has no reason; it is not honoured`,
+        );
         continue;
       }
       suppressed.push({ ...finding, suppression: { reason: s.reason, source: s.location } });

@@ -55,7 +55,11 @@ export function sliceSource(whole: TextSource, start: number, end: number): Text
 
 /** Text derived from another source at a fixed shift (the inside of `sh -c '…'`, a string literal). */
 export function shiftedSource(parent: TextSource, text: string, shift: number): TextSource {
-  return { file: parent.file, text, locate: (offset, length = 0, needle) => parent.locate(shift + offset, length, needle) };
+  return {
+    file: parent.file,
+    text,
+    locate: (offset, length = 0, needle) => parent.locate(shift + offset, length, needle),
+  };
 }
 
 /** The value of a YAML scalar (a `run:` block, a package.json script). */
@@ -78,5 +82,7 @@ export function scalarSource(file: YamlFile, node: ScalarNode): TextSource {
 export function nodeLocation(file: YamlFile, start: number, end: number): SourceLocation {
   const a = file.positionAt(start);
   const b = file.positionAt(end);
-  return b.line === a.line ? { file: file.path, line: a.line, column: a.column, endLine: b.line, endColumn: b.column } : { file: file.path, line: a.line, column: a.column };
+  return b.line === a.line
+    ? { file: file.path, line: a.line, column: a.column, endLine: b.line, endColumn: b.column }
+    : { file: file.path, line: a.line, column: a.column };
 }

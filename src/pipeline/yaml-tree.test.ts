@@ -20,7 +20,10 @@ describe('yaml tree', () => {
     assert.deepEqual(file.positionAt(sourceOffsetOf(file, a, 2, '${{ secrets.T }}')), { line: 1, column: 7 });
     const b = getValue(file.root, 'b') as ScalarNode;
     const at = String(b.value).indexOf('${{');
-    assert.deepEqual(file.positionAt(sourceOffsetOf(file, b, at, '${{ secrets.U }}')), { line: 4, column: 10 });
+    assert.deepEqual(file.positionAt(sourceOffsetOf(file, b, at, '${{ secrets.U }}')), {
+      line: 4,
+      column: 10,
+    });
   });
 
   it('splices merge keys, own keys winning', () => {
@@ -38,11 +41,21 @@ describe('yaml tree', () => {
   });
 
   it('refuses alias cycles and bombs', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`)].join('\n');
-    assert.throws(() => parseYamlFile('bomb.yml', bomb, { maxNodes: 10_000 }), (e: unknown) => isPubgateError(e, 'ERR_AUDIT_YAML_ALIAS_LIMIT'));
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefg'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`),
+    ].join('\n');
+    assert.throws(
+      () => parseYamlFile('bomb.yml', bomb, { maxNodes: 10_000 }),
+      (e: unknown) => isPubgateError(e, 'ERR_AUDIT_YAML_ALIAS_LIMIT'),
+    );
     let deep = 'x';
     for (let i = 0; i < 300; i++) deep = `[${deep}]`;
-    assert.throws(() => parseYamlFile('deep.yml', `a: ${deep}\n`), (e: unknown) => isPubgateError(e, 'ERR_AUDIT_YAML_TOO_DEEP') || isPubgateError(e, 'ERR_AUDIT_YAML_INVALID'));
+    assert.throws(
+      () => parseYamlFile('deep.yml', `a: ${deep}\n`),
+      (e: unknown) =>
+        isPubgateError(e, 'ERR_AUDIT_YAML_TOO_DEEP') || isPubgateError(e, 'ERR_AUDIT_YAML_INVALID'),
+    );
   });
 
   it('keeps GitLab !reference tags on sequences', () => {

@@ -3,7 +3,17 @@
  * (maps, sequences, scalars with source offsets) so rules never touch the library's types and
  * every finding points at the exact line and column the user wrote.
  */
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Document, type Node as LibNode } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Document,
+  type Node as LibNode,
+} from 'yaml';
 import { AUDIT_ERROR_CODES, AuditFileError } from './errors.ts';
 
 /** Fields common to every node: half-open source offsets of the value. */
@@ -71,7 +81,12 @@ const DEFAULT_MAX_DEPTH = 200;
 export function parseYamlFile(path: string, text: string, options: ParseYamlFileOptions = {}): YamlFile {
   const lineCounter = new LineCounter();
   // uniqueKeys false: GitHub and GitLab accept duplicate keys (last wins); we report, not validate.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, keepSourceTokens: false });
+  const doc = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: false,
+    prettyErrors: false,
+    keepSourceTokens: false,
+  });
   const positionAt = (offset: number): { line: number; column: number } => {
     const pos = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
     return { line: pos.line, column: pos.col };
@@ -79,11 +94,20 @@ export function parseYamlFile(path: string, text: string, options: ParseYamlFile
   const first = doc.errors[0];
   if (first !== undefined) {
     const pos = positionAt(first.pos[0]);
-    throw new AuditFileError(AUDIT_ERROR_CODES.yamlInvalid, `${path}:${pos.line}:${pos.column}: not valid YAML (${first.code})`, {
-      details: { file: path, line: pos.line, column: pos.column },
-    });
+    throw new AuditFileError(
+      AUDIT_ERROR_CODES.yamlInvalid,
+      `${path}:${pos.line}:${pos.column}: not valid YAML (${first.code})`,
+      {
+        details: { file: path, line: pos.line, column: pos.column },
+      },
+    );
   }
-  const builder = new TreeBuilder(doc, path, options.maxNodes ?? DEFAULT_MAX_NODES, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const builder = new TreeBuilder(
+    doc,
+    path,
+    options.maxNodes ?? DEFAULT_MAX_NODES,
+    options.maxDepth ?? DEFAULT_MAX_DEPTH,
+  );
   const root = doc.contents === null ? undefined : builder.build(doc.contents as LibNode, 0);
   return { path, text, root, positionAt };
 }
@@ -100,20 +124,29 @@ class TreeBuilder {
 
   build(node: LibNode, depth: number): TreeNode {
     if (depth > this.maxDepth) {
-      throw new AuditFileError(AUDIT_ERROR_CODES.yamlTooDeep, `${this.path}: YAML nested deeper than ${this.maxDepth} levels (alias cycle?)`, {
-        details: { file: this.path },
-      });
+      throw new AuditFileError(
+        AUDIT_ERROR_CODES.yamlTooDeep,
+        `${this.path}: YAML nested deeper than ${this.maxDepth} levels (alias cycle?)`,
+        {
+          details: { file: this.path },
+        },
+      );
     }
     if (++this.count > this.maxNodes) {
-      throw new AuditFileError(AUDIT_ERROR_CODES.yamlAliasLimit, `${this.path}: YAML expands to more than ${this.maxNodes} nodes (alias bomb?)`, {
-        details: { file: this.path },
-      });
+      throw new AuditFileError(
+        AUDIT_ERROR_CODES.yamlAliasLimit,
+        `${this.path}: YAML expands to more than ${this.maxNodes} nodes (alias bomb?)`,
+        {
+          details: { file: this.path },
+        },
+      );
     }
     const [start = 0, end = start] = node.range ?? [];
     if (isAlias(node)) {
       // An alias reports at its anchor: that is where the text the finding talks about is written.
       const target = node.resolve(this.doc);
-      if (target === undefined) return { kind: 'scalar', value: null, style: 'plain', tag: undefined, start, end };
+      if (target === undefined)
+        return { kind: 'scalar', value: null, style: 'plain', tag: undefined, start, end };
       return this.build(target as LibNode, depth + 1);
     }
     if (isMap(node)) {
@@ -146,7 +179,10 @@ class TreeBuilder {
     }
     if (isScalar(node)) {
       const raw = node.value;
-      const value = typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' || raw === null ? raw : String(raw);
+      const value =
+        typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' || raw === null
+          ? raw
+          : String(raw);
       return { kind: 'scalar', value, style: toStyle(node.type), tag: node.tag, start, end };
     }
     return { kind: 'scalar', value: null, style: 'plain', tag: undefined, start, end };
@@ -155,7 +191,12 @@ class TreeBuilder {
   /** YAML 1.1 merge key (`<<: *base` or `<<: [*a, *b]`), which GitHub Actions and GitLab both honour. */
   private mergeEntries(valueNode: LibNode, depth: number): MapEntry[] {
     const built = this.build(valueNode, depth);
-    const maps = built.kind === 'map' ? [built] : built.kind === 'seq' ? built.items.filter((i): i is MapNode => i.kind === 'map') : [];
+    const maps =
+      built.kind === 'map'
+        ? [built]
+        : built.kind === 'seq'
+          ? built.items.filter((i): i is MapNode => i.kind === 'map')
+          : [];
     const seen = new Set<string>();
     const out: MapEntry[] = [];
     for (const map of maps) {
@@ -232,7 +273,12 @@ export function forEachScalar(node: TreeNode | undefined, visit: (scalar: Scalar
  * exactly line by line; single-line plain and quoted scalars map by shifting; anything folded falls
  * back to finding the same text in the node's source slice, and finally to the node start.
  */
-export function sourceOffsetOf(file: YamlFile, node: ScalarNode, valueOffset: number, needle?: string): number {
+export function sourceOffsetOf(
+  file: YamlFile,
+  node: ScalarNode,
+  valueOffset: number,
+  needle?: string,
+): number {
   const value = typeof node.value === 'string' ? node.value : String(node.value);
   const slice = file.text.slice(node.start, node.end);
   if (node.style === 'literal') {

@@ -18,8 +18,14 @@ async function pubgate(...args: string[]): Promise<{ status: number; stdout: str
   const writeErr = process.stderr.write.bind(process.stderr);
   const saved = process.exitCode;
   process.exitCode = undefined;
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    out.push(String(chunk)),
+    true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    err.push(String(chunk)),
+    true
+  )) as typeof process.stderr.write;
   try {
     const status = await main(['node', 'pubgate', ...args]);
     return { status, stdout: out.join(''), stderr: err.join('') };
@@ -34,7 +40,17 @@ describe('pubgate audit (CLI)', () => {
   it('explains options, formats, exit codes, suppression and config in --help', async () => {
     const r = await pubgate('audit', '--help');
     assert.equal(r.status, 0);
-    for (const word of ['--format', 'sarif', '--fail-on', '--config', '--output', 'Exit codes', 'pubgate-audit-ignore', 'gates:']) assert.ok(r.stdout.includes(word), word);
+    for (const word of [
+      '--format',
+      'sarif',
+      '--fail-on',
+      '--config',
+      '--output',
+      'Exit codes',
+      'pubgate-audit-ignore',
+      'gates:',
+    ])
+      assert.ok(r.stdout.includes(word), word);
   });
 
   it('exits 0 on a clean repository and 1 when findings reach --fail-on', async () => {
@@ -47,7 +63,12 @@ describe('pubgate audit (CLI)', () => {
 
   it('exits 2 on a bad config, a missing path, or files it could not audit', async () => {
     assert.equal((await pubgate('audit', join(fixtures, 'nope'))).status, 2);
-    const bad = await pubgate('audit', join(fixtures, 'gated-oidc'), '--config', join(fixtures, 'gated-oidc', 'package.json'));
+    const bad = await pubgate(
+      'audit',
+      join(fixtures, 'gated-oidc'),
+      '--config',
+      join(fixtures, 'gated-oidc', 'package.json'),
+    );
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /ERR_AUDIT_CONFIG_INVALID/);
     const broken = await pubgate('audit', join(fixtures, 'broken'), '--fail-on', 'none');
@@ -59,7 +80,16 @@ describe('pubgate audit (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pubgate-audit-cli-'));
     try {
       const out = join(dir, 'audit.sarif');
-      const r = await pubgate('audit', join(fixtures, 'changesets'), '--format', 'sarif', '--output', out, '--fail-on', 'none');
+      const r = await pubgate(
+        'audit',
+        join(fixtures, 'changesets'),
+        '--format',
+        'sarif',
+        '--output',
+        out,
+        '--fail-on',
+        'none',
+      );
       assert.equal(r.status, 0);
       assert.equal(r.stdout, '');
       assert.deepEqual(sarifSchemaErrors(JSON.parse(readFileSync(out, 'utf8'))), []);

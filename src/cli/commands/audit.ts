@@ -66,10 +66,21 @@ Examples:
 export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
-    .description('Audit CI workflows (GitHub Actions, GitLab CI) and release scripts for publishes that bypass the gate, long-lived tokens and risky pipeline setups.')
+    .description(
+      'Audit CI workflows (GitHub Actions, GitLab CI) and release scripts for publishes that bypass the gate, long-lived tokens and risky pipeline setups.',
+    )
     .argument('[path]', 'repository (or folder of repositories) to audit', '.')
-    .addOption(new Option('-f, --format <format>', 'output format').choices([...AUDIT_FORMATS]).default('text'))
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity ("none" never fails)').choices([...SEVERITIES, 'none']).default('medium'))
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices([...AUDIT_FORMATS]).default('text'),
+    )
+    .addOption(
+      new Option(
+        '--fail-on <severity>',
+        'exit 1 when a finding is at or above this severity ("none" never fails)',
+      )
+        .choices([...SEVERITIES, 'none'])
+        .default('medium'),
+    )
     .option('-c, --config <file>', 'config file (default: .pubgate-audit.yml|.yaml|.json in <path>)')
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--no-color', 'never colour the text output')
@@ -83,7 +94,11 @@ function runAudit(path: string, options: AuditCommandOptions): number {
   const root = resolve(path);
   const config = loadAuditConfig(root, options.config === undefined ? undefined : resolve(options.config));
   const report = auditRepository(root, { config });
-  const color = options.color && options.output === undefined && process.stdout.isTTY && process.env.NO_COLOR === undefined;
+  const color =
+    options.color &&
+    options.output === undefined &&
+    process.stdout.isTTY &&
+    process.env.NO_COLOR === undefined;
   const text =
     options.format === 'json'
       ? formatAuditJson(report, config)
@@ -95,11 +110,14 @@ function runAudit(path: string, options: AuditCommandOptions): number {
     try {
       writeFileSync(options.output, text);
     } catch (cause) {
-      throw new AuditError(AUDIT_ERROR_CODES.outputUnwritable, `${options.output}: cannot write the report`, { cause });
+      throw new AuditError(AUDIT_ERROR_CODES.outputUnwritable, `${options.output}: cannot write the report`, {
+        cause,
+      });
     }
   }
   for (const e of report.errors) process.stderr.write(`pubgate: ${e.code}: ${e.message}\n`);
-  if (options.failOn !== 'none' && isSeverity(options.failOn) && hasFindingAtOrAbove(report, options.failOn)) return EXIT.negative;
+  if (options.failOn !== 'none' && isSeverity(options.failOn) && hasFindingAtOrAbove(report, options.failOn))
+    return EXIT.negative;
   // Some files could not be audited: the answer is incomplete, so it is not "clean".
   if (report.errors.length > 0) return EXIT.usage;
   return EXIT.ok;
