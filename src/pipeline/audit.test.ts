@@ -1,15 +1,39 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { auditRepository, loadAuditConfig, type AuditReport, type Finding } from './index.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/pipeline/', import.meta.url));
 const cache = new Map<string, AuditReport>();
 
+// Malformed YAML and an alias bomb are written at test time (committed, they would break formatters).
+const BROKEN = mkdtempSync(join(tmpdir(), 'pubgate-audit-broken-'));
+cpSync(`${FIXTURES}broken`, BROKEN, { recursive: true });
+writeFileSync(
+  join(BROKEN, '.github/workflows/malformed.yml'),
+  'name: Broken\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "unterminated\n       - uses: [actions/checkout@v4\n',
+);
+const bombLevels = 'abcdefg'.split('').map((k, i) =>
+  i === 0
+    ? `${k}: &${k} [${Array(10).fill('"x"').join(', ')}]`
+    : `${k}: &${k} [${Array(10)
+        .fill(`*${'abcdefg'[i - 1] ?? ''}`)
+        .join(', ')}]`,
+);
+writeFileSync(
+  join(BROKEN, '.github/workflows/alias-bomb.yml'),
+  `name: bomb\n${bombLevels.join('\n')}\non: push\njobs: {}\n`,
+);
+after(() => rmSync(BROKEN, { recursive: true, force: true }));
+
 function audit(name: string): AuditReport {
   let report = cache.get(name);
   if (report === undefined) {
-    const root = `${FIXTURES}${name}`;
+    const root = name === 'broken' ? BROKEN : `${FIXTURES}${name}`;
     report = auditRepository(root, { config: loadAuditConfig(root) });
     cache.set(name, report);
   }
@@ -77,7 +101,7 @@ describe('pipeline audit', () => {
       at('hidden-publish', 'publish-bypasses-gate', 'scripts/release.sh', 8);
     });
     it('follows npm version → postversion → npm run release → npm publish', () => {
-      const f = at('hidden-publish', 'publish-bypasses-gate', 'package.json', 8);
+      const f = at('hidden-publish', 'publish-bypasses-gate', 'package.json', 10);
       assert.ok(f.via.some((v) => v.note.includes('postversion')));
     });
     it('follows changesets/action publish: into package.json and changeset publish', () => {

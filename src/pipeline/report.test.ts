@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sarifSchemaErrors } from '../../test/support/sarif-schema.ts';
 import {
@@ -14,7 +17,6 @@ import {
 } from './index.ts';
 
 const root = fileURLToPath(new URL('../../test/fixtures/pipeline/hidden-publish', import.meta.url));
-const broken = fileURLToPath(new URL('../../test/fixtures/pipeline/broken', import.meta.url));
 
 describe('audit reports', () => {
   const report = auditRepository(root, { config: loadAuditConfig(root) });
@@ -38,7 +40,12 @@ describe('audit reports', () => {
   });
 
   it('writes SARIF with per-file errors as tool notifications, still valid', () => {
-    const withErrors = auditRepository(broken);
+    const dir = mkdtempSync(join(tmpdir(), 'pubgate-audit-sarif-'));
+    mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
+    writeFileSync(join(dir, '.github', 'workflows', 'a.yml'), 'on: [push\n');
+    writeFileSync(join(dir, '.github', 'workflows', 'b.yml'), Buffer.from([0, 1, 2]));
+    const withErrors = auditRepository(dir);
+    rmSync(dir, { recursive: true, force: true });
     const log = JSON.parse(formatAuditSarif(withErrors, DEFAULT_AUDIT_CONFIG)) as {
       runs: { invocations: { executionSuccessful: boolean; toolExecutionNotifications: unknown[] }[] }[];
     };

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,9 +71,16 @@ describe('pubgate audit (CLI)', () => {
     );
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /ERR_AUDIT_CONFIG_INVALID/);
-    const broken = await pubgate('audit', join(fixtures, 'broken'), '--fail-on', 'none');
-    assert.equal(broken.status, 2);
-    assert.match(broken.stderr, /ERR_AUDIT_YAML_INVALID/);
+    const dir = mkdtempSync(join(tmpdir(), 'pubgate-audit-cli-broken-'));
+    try {
+      mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
+      writeFileSync(join(dir, '.github', 'workflows', 'bad.yml'), 'on: [push\n');
+      const broken = await pubgate('audit', dir, '--fail-on', 'none');
+      assert.equal(broken.status, 2);
+      assert.match(broken.stderr, /ERR_AUDIT_YAML_INVALID/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes valid SARIF to --output', async () => {
