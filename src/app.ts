@@ -99,6 +99,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     instanceId,
     logger,
     now,
+    policy: config.policy,
+    weeklyDownloads: async (name) => {
+      if (config.policy.downloadsUrl === undefined) return undefined;
+      const response = await fetch(`${config.policy.downloadsUrl.replace(/\/+$/, '')}/downloads/point/last-week/${name}`, { signal: AbortSignal.timeout(5000) });
+      if (!response.ok) return undefined;
+      const body = (await response.json()) as { downloads?: unknown };
+      return typeof body.downloads === 'number' ? body.downloads : undefined;
+    },
   });
   const credentials = new CredentialService(store, now);
   return {

@@ -78,6 +78,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     upstream: { ...parsed.upstream, url: parsed.upstream.url?.replace(/\/+$/, '') },
     limits: parsed.limits,
     release: parsed.release,
+    webauthn: parsed.webauthn,
+    policy: parsed.policy,
     log: parsed.log,
   };
   return deepFreeze(config);

@@ -36,6 +36,8 @@ function typeName(schema: z.ZodType): string {
   if (schema instanceof z.ZodString) return 'string';
   if (schema instanceof z.ZodBoolean) return 'boolean';
   if (schema instanceof z.ZodObject) return 'object';
+  if (schema instanceof z.ZodArray) return 'list';
+  if (schema instanceof z.ZodRecord) return 'map';
   return 'value';
 }
 

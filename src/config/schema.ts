@@ -141,6 +141,59 @@ export const configSchema = z
         workerIntervalMs: DEFAULTS.workerIntervalMs,
       })
       .describe('The release state machine.'),
+    webauthn: z
+      .object({
+        rpId: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('WebAuthn relying party id (a domain, never an IP address). Default: the host of server.publicUrl, else localhost.'),
+        rpName: z.string().min(1).default('pubgate').describe('Name shown by authenticators.'),
+        challengeTtlSeconds: z.number().int().min(30).max(900).default(300).describe('How long a passkey challenge (sign-in, step-up, approval) stays valid.'),
+        sessionIdleSeconds: z.number().int().min(60).default(900).describe('A web session ends after this long without use.'),
+        sessionMaxSeconds: z.number().int().min(300).default(43_200).describe('A web session ends this long after sign-in, used or not.'),
+        enrolmentTtlSeconds: z.number().int().min(60).max(7 * 86_400).default(900).describe('How long an enrolment or invitation link works (once).'),
+      })
+      .strict()
+      .default({ rpName: 'pubgate', challengeTtlSeconds: 300, sessionIdleSeconds: 900, sessionMaxSeconds: 43_200, enrolmentTtlSeconds: 900 })
+      .describe('Passkeys (WebAuthn): the only way people sign in and approve.'),
+    policy: z
+      .object({
+        approvers: z.number().int().min(1).max(20).default(1).describe('Default M: distinct approvals a release needs (the requester never counts).'),
+        group: z.string().min(1).default('approvers').describe('Default approver group.'),
+        installScripts: z
+          .enum(['allow', 'require-extra', 'block'])
+          .default('require-extra')
+          .describe('When a release adds or changes preinstall/install/postinstall/prepare: allow, require one more approver, or block.'),
+        adminsMayApprove: z.boolean().default(false).describe('Whether admins may approve (separation of duties says no).'),
+        rules: z
+          .array(
+            z
+              .object({
+                packages: z.array(z.string().min(1)).min(1).describe('Package patterns: name, @scope/name, @scope/*, *.'),
+                approvers: z.number().int().min(1).max(20).optional(),
+                group: z.string().min(1).optional(),
+                installScripts: z.enum(['allow', 'require-extra', 'block']).optional(),
+                exposure: z
+                  .array(z.object({ weeklyDownloadsAbove: z.number().int().min(0), approvers: z.number().int().min(1).max(20) }).strict())
+                  .default([]),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Per-package rules; the first whose pattern matches applies. Exposure tiers raise M by weekly downloads.'),
+        weeklyDownloads: z
+          .record(z.string(), z.number().int().min(0))
+          .default({})
+          .describe('Exposure set by hand: weekly downloads per package (used when the upstream has no download counts).'),
+        downloadsUrl: z
+          .url()
+          .optional()
+          .describe("npm download-counts API base (e.g. https://api.npmjs.org); `<url>/downloads/point/last-week/<pkg>` is asked at hold time."),
+      })
+      .strict()
+      .default({ approvers: 1, group: 'approvers', installScripts: 'require-extra', adminsMayApprove: false, rules: [], weeklyDownloads: {} })
+      .describe('Release policy: who approves, how many, and when exposure or install scripts ask for more.'),
     log: z
       .object({
         level: z
@@ -168,5 +221,7 @@ export interface Config {
   readonly upstream: Readonly<Parsed['upstream']>;
   readonly limits: Readonly<Parsed['limits']>;
   readonly release: Readonly<Parsed['release']>;
+  readonly webauthn: Readonly<Parsed['webauthn']>;
+  readonly policy: Readonly<Parsed['policy']>;
   readonly log: Readonly<Parsed['log']>;
 }

@@ -9,3 +9,5 @@ export { validatePublishDocument, maxPublishBodyBytes, jsonDepthExceeds, assertV
 export type { ValidatedPublish, PublishLimits } from './publish-document.ts';
 export { inspectTarball, assertSafeEntryPath } from './tarball.ts';
 export type { TarballInspection, TarballFile, TarballLimits } from './tarball.ts';
+export { diffPackages, installScriptsChanged, INSTALL_SCRIPTS } from './diff.ts';
+export type { PackageDiff, PackageSnapshot } from './diff.ts';

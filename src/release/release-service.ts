@@ -7,12 +7,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../auditlog/index.ts';
 import { AuthError, ConflictError, NotFoundError, PubgateError } from '../errors/index.ts';
+import semver from 'semver';
+import { evaluatePolicy, type Decision, type PolicyConfig } from '../policy/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Db, ReleasesTable, Store } from '../store/index.ts';
 import { hashToken } from '../tokens/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { validatePublishDocument, type PublishLimits, type ValidatedPublish } from './publish-document.ts';
 import { FINAL_STATES, statesLeadingTo, type ReleaseState } from './states.ts';
+import { diffPackages, installScriptsChanged, type PackageDiff, type PackageSnapshot } from './diff.ts';
+import { inspectTarball } from './tarball.ts';
 
 /** Who asked for a release. */
 export interface Requester {
@@ -40,6 +44,10 @@ export interface Release {
   readonly expiresAt: string;
   readonly publishedAt: string | null;
   readonly attempts: number;
+  readonly requiredApprovals: number;
+  readonly approverGroup: string;
+  readonly policy: Readonly<Partial<Decision>>;
+  readonly requesterVerifiedAt: string | null;
 }
 
 /** One check and its outcome. */
@@ -64,6 +72,9 @@ export interface ReleaseServiceOptions {
   readonly now?: () => Date;
   /** Observes state transitions (metrics). */
   readonly onTransition?: (to: ReleaseState) => void;
+  readonly policy: PolicyConfig;
+  /** Weekly downloads of a package from the upstream's counts, when available. */
+  readonly weeklyDownloads?: (name: string) => Promise<number | undefined>;
 }
 
 /** Options of {@link ReleaseService.submit}. */
@@ -95,6 +106,10 @@ function toRelease(row: ReleasesTable): Release {
     expiresAt: row.expires_at,
     publishedAt: row.published_at,
     attempts: row.attempts,
+    requiredApprovals: row.required_approvals,
+    approverGroup: row.approver_group,
+    policy: JSON.parse(row.policy) as Partial<Decision>,
+    requesterVerifiedAt: row.requester_verified_at,
   };
 }
 
@@ -138,12 +153,43 @@ export class ReleaseService {
     if (upstream.exists) {
       throw new ConflictError('ERR_PUBLISH_VERSION_EXISTS', `${validated.name}@${validated.version} is already published; bump the version`);
     }
+    const diff = diffPackages(await this.#previousSnapshot(validated.name, validated.version), {
+      version: validated.version,
+      packageJson: validated.inspection.packageJson,
+      files: validated.inspection.files,
+    });
+    const downloads = await this.#o.weeklyDownloads?.(validated.name).catch(() => undefined);
+    const decision = evaluatePolicy(this.#o.policy, { package: validated.name, weeklyDownloads: downloads, installScriptsChanged: installScriptsChanged(diff) });
+    if (!decision.allow) {
+      throw new AuthError('ERR_POLICY_BLOCKED', `the release policy blocks this release: ${decision.reasons.join('; ')}`, { details: { reasons: decision.reasons } });
+    }
     const blob = await this.#o.blobs.put(validated.tarball);
     if (blob !== validated.sha512Hex) throw new PubgateError('ERR_BLOB_CORRUPT', 'blob store returned a different digest');
-    return this.#hold(validated, options);
+    return this.#hold(validated, options, diff, decision);
   }
 
-  async #hold(validated: ValidatedPublish, options: SubmitOptions): Promise<Release> {
+  /** The highest published version below `version`, with its files, for the diff; undefined when none or unreadable. */
+  async #previousSnapshot(name: string, version: string): Promise<PackageSnapshot | undefined> {
+    try {
+      const packument = await this.#o.registry.getPackument(name, '');
+      const versions = (packument?.['versions'] ?? {}) as Record<string, { dist?: { tarball?: string } }>;
+      const previous = semver.rsort(Object.keys(versions).filter((v) => semver.valid(v) !== null && semver.lt(v, version)))[0];
+      if (previous === undefined) return undefined;
+      const file = String(versions[previous]?.dist?.tarball ?? '').split('/').pop() ?? '';
+      const tarball = await this.#o.registry.getTarball(name, file);
+      if (tarball === undefined) return undefined;
+      const bytes = tarball.body instanceof Uint8Array ? tarball.body : new Uint8Array(await new Response(tarball.body).arrayBuffer());
+      if (bytes.length > this.#o.limits.tarballBytes) return undefined;
+      const inspection = await inspectTarball(bytes, this.#o.limits);
+      return { version: previous, packageJson: inspection.packageJson, files: inspection.files };
+    } catch (error) {
+      // Without the previous version everything counts as new: install scripts then need the extra approval.
+      this.#o.logger.warn({ package: name, code: error instanceof PubgateError ? error.code : 'ERR_INTERNAL' }, 'previous version unavailable for the diff');
+      return undefined;
+    }
+  }
+
+  async #hold(validated: ValidatedPublish, options: SubmitOptions, diff: PackageDiff, decision: Decision): Promise<Release> {
     const now = this.#now();
     const id = randomUUID();
     const checks: CheckResult[] = [
@@ -151,6 +197,8 @@ export class ReleaseService {
       { name: 'integrity', ok: true, details: { integrity: validated.integrity, shasum: validated.shasum } },
       { name: 'tarball', ok: true, details: { files: validated.inspection.files.length, unpackedBytes: validated.inspection.unpackedBytes } },
       { name: 'version-unpublished', ok: true },
+      { name: 'diff', ok: true, details: { ...diff } },
+      { name: 'policy', ok: true, details: { ...decision } },
     ];
     const row: ReleasesTable = {
       id,
@@ -176,6 +224,10 @@ export class ReleaseService {
       lease_until: null,
       next_attempt_at: null,
       completion_hash: null,
+      required_approvals: decision.requiredApprovals,
+      approver_group: decision.group,
+      policy: JSON.stringify(decision),
+      requester_verified_at: null,
     };
     try {
       await this.#o.store.transaction(async (tx) => {

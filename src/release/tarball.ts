@@ -3,6 +3,7 @@
  * trick that makes what a checker reads differ from what an installer writes: links, device files,
  * absolute or `..` paths, entries outside `package/`, duplicate paths, gzip bombs.
  */
+import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { extract, type Header as TarHeader } from 'tar-stream';
@@ -20,6 +21,24 @@ export interface TarballFile {
   readonly path: string;
   readonly size: number;
   readonly mode: number;
+  readonly sha256: string;
+  /** A native executable or module (ELF, PE, Mach-O, WebAssembly). */
+  readonly nativeBinary: boolean;
+  /** JavaScript whose lines are long enough to hide what it does (minified or obfuscated). */
+  readonly minified: boolean;
+}
+
+const SCRIPT_EXTENSIONS = /\.(c|m)?js$/i;
+
+function isNativeBinary(head: Buffer): boolean {
+  if (head.length < 4) return false;
+  const magic = head.readUInt32BE(0);
+  return (
+    magic === 0x7f454c46 || // ELF
+    magic === 0x0061736d || // WebAssembly
+    magic === 0xfeedface || magic === 0xfeedfacf || magic === 0xcefaedfe || magic === 0xcffaedfe || magic === 0xcafebabe || // Mach-O
+    (head[0] === 0x4d && head[1] === 0x5a) // PE ("MZ")
+  );
 }
 
 /** What the gate learned from a tarball. */
@@ -105,15 +124,34 @@ export async function inspectTarball(bytes: Uint8Array, limits: TarballLimits): 
       const size = header.size ?? 0;
       unpacked += size;
       if (unpacked > limits.unpackedBytes) fail('ERR_TARBALL_TOO_LARGE_UNPACKED', `the tarball unpacks to more than ${limits.unpackedBytes} bytes`);
-      files.push({ path, size, mode: header.mode ?? 0o644 });
-      if (path === 'package/package.json') {
-        if (size > limits.manifestBytes) fail('ERR_TARBALL_MANIFEST_TOO_LARGE', 'package/package.json is larger than the manifest limit');
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
-        packageJsonText = Buffer.concat(chunks).toString('utf8');
-      } else {
-        entry.resume();
+      if (path === 'package/package.json' && size > limits.manifestBytes) fail('ERR_TARBALL_MANIFEST_TOO_LARGE', 'package/package.json is larger than the manifest limit');
+      const hash = createHash('sha256');
+      const keep: Buffer[] = [];
+      let head = Buffer.alloc(0);
+      let newlines = 0;
+      let longestLine = 0;
+      let lineLength = 0;
+      const script = SCRIPT_EXTENSIONS.test(path);
+      for await (const chunk of entry) {
+        const bytes = chunk as Buffer;
+        hash.update(bytes);
+        if (head.length < 4) head = Buffer.concat([head, bytes.subarray(0, 4 - head.length)]);
+        if (path === 'package/package.json') keep.push(bytes);
+        if (script) {
+          for (const byte of bytes) {
+            if (byte === 0x0a) {
+              newlines++;
+              if (lineLength > longestLine) longestLine = lineLength;
+              lineLength = 0;
+            } else lineLength++;
+          }
+        }
       }
+      if (lineLength > longestLine) longestLine = lineLength;
+      // Heuristic: a script over 2 KB averaging 300+ characters a line, or any 5,000-character line.
+      const minified = script && ((size > 2048 && size / (newlines + 1) > 300) || longestLine > 5000 || /\.min\.(c|m)?js$/i.test(path));
+      files.push({ path, size, mode: header.mode ?? 0o644, sha256: hash.digest('hex'), nativeBinary: isNativeBinary(head) || path.endsWith('.node'), minified });
+      if (path === 'package/package.json') packageJsonText = Buffer.concat(keep).toString('utf8');
     }
   })();
   await Promise.race([walk, failure]).finally(() => {

@@ -31,6 +31,85 @@ export interface ReleasesTable {
   next_attempt_at: string | null;
   /** sha256 of the one-time token that lets npm's retried PUT succeed after publish. */
   completion_hash: string | null;
+  /** M: approvals needed, fixed when the release was held (exposure tier included). */
+  required_approvals: number;
+  approver_group: string;
+  /** JSON: the policy decision recorded at hold time (rule, version, tier, reasons). */
+  policy: string;
+  /** When the requester authenticated the request with a passkey (npm web-auth step-up). */
+  requester_verified_at: string | null;
+}
+
+/** People: passkey-only accounts. */
+export interface UsersTable {
+  id: string;
+  name: string;
+  /** JSON array of roles: admin, maintainer, approver, auditor. */
+  roles: string;
+  /** JSON array of approver groups. */
+  groups: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+/** WebAuthn credentials. */
+export interface PasskeysTable {
+  /** Credential id, base64url. */
+  id: string;
+  user_id: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  transports: string;
+  label: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** Browser sessions; only a hash of the cookie value is stored. */
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+/** Issued WebAuthn challenges: single use, short-lived, bound to what they authorise. */
+export interface WebauthnChallengesTable {
+  challenge: string;
+  purpose: string;
+  user_id: string | null;
+  subject: string | null;
+  binding: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** One-time enrolment links (first admin, invitations). */
+export interface EnrolmentsTable {
+  id: string;
+  token_hash: string;
+  name: string | null;
+  roles: string;
+  groups: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Approval decisions, one per person per release. */
+export interface ApprovalsTable {
+  release_id: string;
+  user_id: string;
+  decision: string;
+  credential_id: string;
+  assertion_sha256: string;
+  challenge: string;
+  at: string;
 }
 
 /** The hash-chained audit log. */
@@ -82,4 +161,10 @@ export interface Database {
   credentials: CredentialsTable;
   vault_secrets: VaultSecretsTable;
   local_packages: LocalPackagesTable;
+  users: UsersTable;
+  passkeys: PasskeysTable;
+  sessions: SessionsTable;
+  webauthn_challenges: WebauthnChallengesTable;
+  enrolments: EnrolmentsTable;
+  approvals: ApprovalsTable;
 }
