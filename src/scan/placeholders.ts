@@ -28,7 +28,7 @@ const TEMPLATE =
   /\$\{|\$\(|\{\{|\}\}|<[A-Za-z_ -]+>|%\([\w-]+\)s|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_]+%$|#\{|process\.env|os\.environ|getenv|ENV\[|secrets\./;
 const MASKED = /[xX]{4,}|\*{3,}|\.{3}|…|#{4,}|_{4,}|-{4,}|•/;
 const WORDS =
-  /example|placeholder|your[_-]?(?:own|api|token|key|secret|pass|access)|yourtoken|changeme|change[_-]me|redacted|replace[_-]?me|insert[_-]|dummy|<token>|token[_-]?here|key[_-]?here|goes[_-]?here|put[_-]|fake|notreal|not[_-]a[_-]real/i;
+  /example|placeholder|your[_-]?(?:own|api|token|key|secret|pass|access|name|user|email|org|project|app)|yourtoken|changeme|change[_-]me|redacted|replace[_-]?me|insert[_-]|dummy|<token>|token[_-]?here|key[_-]?here|goes[_-]?here|put[_-]|fake|notreal|not[_-]a[_-]real/i;
 
 /** True when `value` is a template variable, a masked value or an obvious placeholder. */
 export function isPlaceholder(value: string): boolean {

@@ -85,6 +85,13 @@ void describe('built-in rules', () => {
       ['an Actions secret reference', 'token: ${{ secrets.GITHUB_TOKEN }}'],
       ['a Helm template value', 'password: {{ .Values.db.password }}'],
       ['a key in a cache key name', `cacheKey = "${randomBase62(24)}"`],
+      ['a TypeScript property typed with a PascalCase type', '    signalAllAcceptedCredentials: BrowserCapabilitySupport;'],
+      ['a class alias with a numeric suffix', 'CompositePrivateKey = CompositePrivateKey_1 = __decorate(['],
+      ['a SCREAMING_CASE constant', 'exports.SOCKS5_NO_ACCEPTABLE_AUTH = SOCKS5_NO_ACCEPTABLE_AUTH;'],
+      ['a header name under an AUTH constant', "  WWW_AUTH: 'WWW-Authenticate',"],
+      ['a word with a leading symbol', "  DEPRECATED_AUTH: '@authenticated',"],
+      ['a regex that mentions _authToken=', 'const AuthTokenPattern = /_authToken=([^$].*)/g;'],
+      ['a URL with a placeholder user name', "'socks://your-name%40gmail.com:abcdef12345124@proxy.internal'"],
     ];
     for (const [name, text, path] of lookAlikes) {
       void it(`does not report ${name}`, () => {

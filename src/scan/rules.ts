@@ -65,9 +65,11 @@ export function isGenericSecretValue(name: string, value: string, quoted: boolea
   if (VALUE_STOP_WORDS.test(value)) return false;
   // Code, not a literal: dotted member chains and plain words or camelCase identifiers.
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return false;
-  if (/^[A-Za-z_$][\w$]*$/.test(value) && !/\d/.test(value)) {
-    if (/^(?:[a-z]+|[A-Z]+)(?:[A-Z_-][a-z]+|[_-][A-Z]+)*$/.test(value) || value.length < 20) return false;
-  }
+  if (/^[A-Za-z_$][\w$]*$/.test(value) && !/\d/.test(value)) return false;
+  // Identifiers with a numeric suffix (CompositeKey_1) and SCREAMING_CASE constants (SOCKS5_NO_AUTH).
+  if (/^[A-Z]?[a-z]+(?:[A-Z][a-z]+)*(?:_?\d{1,3})?$/.test(value) || /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value)) return false;
+  // Words, possibly hyphenated or with one leading/trailing symbol: '@authenticated', 'WWW-Authenticate'.
+  if (/^[^A-Za-z0-9]?[A-Za-z\u0080-\u024f]+(?:[-_. ][A-Za-z\u0080-\u024f]+)*[^A-Za-z0-9]?$/.test(value)) return false;
   if (!quoted && context !== undefined && !isConfigLine(context)) return false;
   const classes = Number(/[a-z]/.test(value)) + Number(/[A-Z]/.test(value)) + Number(/\d/.test(value)) + Number(/[^A-Za-z0-9]/.test(value));
   const entropy = shannonEntropy(value);
@@ -163,6 +165,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     keywords: ['_authToken'],
     pattern: /_authToken\s*=\s*["']?(?<secret>[^\s"'#;]{8,})/g,
     before: 0,
+    // Registry tokens are URL-safe; anything else is code that mentions `_authToken=`.
+    validate: (secret) => /^[A-Za-z0-9._~+/=-]+$/.test(secret),
     reveal: 0,
     priority: 2,
     publishToken: true,
