@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
+import { ApprovalService } from './approval/index.ts';
 import { AuditLog } from './auditlog/index.ts';
+import { ChallengeService, PeopleService, SessionService, type RelyingParty } from './identity/index.ts';
 import type { Config } from './config/index.ts';
 import { LocalRegistry, NpmHttpRegistry, type Registry } from './registry/index.ts';
 import { FsBlobStore, ReleaseService, RELEASE_STATES, type PublishLimits } from './release/index.ts';
@@ -30,6 +32,12 @@ export interface App {
   readonly releases: ReleaseService;
   readonly registry: Registry;
   readonly blobs: FsBlobStore;
+  readonly people: PeopleService;
+  readonly sessions: SessionService;
+  readonly approvals: ApprovalService;
+  readonly challenges: ChallengeService;
+  /** The URL clients use; set when the server listens (or from server.publicUrl). */
+  publicUrl(): string;
   close(): Promise<void>;
 }
 
@@ -55,7 +63,7 @@ function openStore(config: Config): Store {
 }
 
 /** Builds the gate from its configuration: store (migrated), vault, registry, services. */
-export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<App> {
+export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<MutableApp> {
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? (() => new Date());
   const masterKey = loadMasterKey(config.masterKeyFile);
@@ -109,7 +117,24 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     },
   });
   const credentials = new CredentialService(store, now);
+  const urls = { public: config.server.publicUrl ?? `http://localhost:${config.server.port}` };
+  const rp = (): RelyingParty => {
+    const url = new URL(urls.public);
+    return { id: config.webauthn.rpId ?? url.hostname, name: config.webauthn.rpName, origin: url.origin };
+  };
+  const challenges = new ChallengeService(store, config.webauthn.challengeTtlSeconds, now);
+  const people = new PeopleService({ store, audit, challenges, rp, enrolmentTtlSeconds: config.webauthn.enrolmentTtlSeconds, now });
+  const sessions = new SessionService(store, { idleSeconds: config.webauthn.sessionIdleSeconds, maxSeconds: config.webauthn.sessionMaxSeconds }, now);
+  const approvals = new ApprovalService({ store, audit, releases, people, adminsMayApprove: config.policy.adminsMayApprove, now });
   return {
+    people,
+    sessions,
+    approvals,
+    challenges,
+    publicUrl: () => urls.public,
+    setPublicUrl: (url: string) => {
+      urls.public = url;
+    },
     config,
     logger,
     store,
@@ -133,6 +158,11 @@ export interface RunningGate {
   stop(): Promise<void>;
 }
 
+/** Internal: lets startGate fix the public URL once the port is known. */
+interface MutableApp extends App {
+  setPublicUrl(url: string): void;
+}
+
 /** Renders the Prometheus text exposition. */
 async function renderMetrics(app: App): Promise<string> {
   const counts = await app.releases.countByState();
@@ -145,6 +175,7 @@ async function renderMetrics(app: App): Promise<string> {
 export async function startGate(app: App): Promise<RunningGate> {
   const { config, logger } = app;
   let baseUrl = config.server.publicUrl ?? '';
+  const mutable = app as MutableApp;
   const web = createWebApp({
     store: app.store,
     releases: app.releases,
@@ -155,14 +186,22 @@ export async function startGate(app: App): Promise<RunningGate> {
     logger,
     baseUrl: () => baseUrl,
     metrics: () => renderMetrics(app),
+    audit: app.audit,
+    people: app.people,
+    sessions: app.sessions,
+    approvals: app.approvals,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: web.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // WebAuthn needs a domain as relying party id, never an IP address: on loopback the gate calls
+  // itself localhost (a secure context for browsers), elsewhere set server.publicUrl.
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.server.host);
+  const host = loopback ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
   if (baseUrl === '') baseUrl = `http://${host}:${address.port}`;
+  if (typeof mutable.setPublicUrl === 'function') mutable.setPublicUrl(baseUrl);
 
   await app.releases.releaseOwnLeases();
   let stopping = false;

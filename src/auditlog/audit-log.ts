@@ -100,6 +100,12 @@ export class AuditLog {
     }
   }
 
+  /** The newest `limit` events, newest first. */
+  async recent(limit: number): Promise<AuditEvent[]> {
+    const rows = await this.#store.db.selectFrom('audit_events').selectAll().orderBy('seq', 'desc').limit(limit).execute();
+    return rows.map((row) => ({ seq: Number(row.seq), at: row.at, actor: row.actor, action: row.action, subject: row.subject, data: parseData(row.data), prevHash: row.prev_hash, hash: row.hash }));
+  }
+
   /** Walks the whole chain and reports the first broken link (edit, deletion, insertion or reorder). */
   async verify(): Promise<ChainVerification> {
     let expectedSeq = 1;

@@ -282,6 +282,7 @@ export class ReleaseService {
     event: { actor: string; reason?: string | null; data?: Record<string, unknown> },
     extra: (tx: Db) => Partial<ReleasesTable> | Promise<Partial<ReleasesTable>> = () => ({}),
     from: readonly ReleaseState[] = statesLeadingTo(to),
+    guard?: (tx: Db, current: Release) => Promise<void>,
   ): Promise<Release> {
     const result = await this.#o.store.transaction(async (tx) => {
       const current = await this.#o.store.forUpdate(tx.selectFrom('releases').selectAll().where('id', '=', id)).executeTakeFirst();
@@ -289,6 +290,8 @@ export class ReleaseService {
       if (!from.includes(current.state as ReleaseState)) {
         throw new ConflictError('ERR_RELEASE_STATE', `release ${id} is ${current.state}; it cannot become ${to}`, { details: { state: current.state } });
       }
+      // Checked with the row locked, in the same transaction as the change (e.g. the quorum count).
+      if (guard !== undefined) await guard(tx, toRelease(current));
       const now = this.#now().toISOString();
       const patch: Partial<ReleasesTable> = { state: to, updated_at: now, ...(event.reason === undefined ? {} : { reason: event.reason }), ...(await extra(tx)) };
       const updated = await tx.updateTable('releases').set(patch).where('id', '=', id).where('state', '=', current.state).executeTakeFirst();
@@ -309,10 +312,27 @@ export class ReleaseService {
    * Records the decision that releases a package. Internal: only the approval capability (quorum of
    * step-up assertions) may call it; no HTTP route or CLI command reaches it directly.
    */
-  approve(id: string, decision: { actor: string; data?: Record<string, unknown> }): Promise<Release> {
-    return this.#transition(id, 'approved', { actor: decision.actor, ...(decision.data === undefined ? {} : { data: decision.data }) }, () => ({
-      next_attempt_at: this.#now().toISOString(),
-    }));
+  approve(id: string, decision: { actor: string; data?: Record<string, unknown>; guard?: (tx: Db, current: Release) => Promise<void> }): Promise<Release> {
+    return this.#transition(
+      id,
+      'approved',
+      { actor: decision.actor, ...(decision.data === undefined ? {} : { data: decision.data }) },
+      () => ({ next_attempt_at: this.#now().toISOString() }),
+      statesLeadingTo('approved'),
+      decision.guard,
+    );
+  }
+
+  /** Records that the requester authenticated its request with a passkey (npm web-auth step-up). */
+  async markRequesterVerified(id: string, actor: string, credentialId: string): Promise<Release> {
+    const now = this.#now().toISOString();
+    await this.#o.store.transaction(async (tx) => {
+      const updated = await tx.updateTable('releases').set({ requester_verified_at: now }).where('id', '=', id).where('requester_verified_at', 'is', null).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) {
+        await this.#o.audit.appendIn(tx, { actor, action: 'release.requester_verified', subject: `release:${id}`, data: { credentialId } });
+      }
+    });
+    return this.get(id);
   }
 
   /** Rejects a release that has not been published yet. */

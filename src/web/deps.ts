@@ -1,5 +1,8 @@
 /** What the web layer needs, built in src/app.ts. */
 import type { Logger } from 'pino';
+import type { ApprovalService } from '../approval/index.ts';
+import type { AuditLog } from '../auditlog/index.ts';
+import type { PeopleService, SessionService } from '../identity/index.ts';
 import type { BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../store/index.ts';
@@ -18,4 +21,8 @@ export interface WebDeps {
   readonly baseUrl: () => string;
   /** Prometheus text for /metrics. */
   readonly metrics: () => Promise<string>;
+  readonly audit: AuditLog;
+  readonly people: PeopleService;
+  readonly sessions: SessionService;
+  readonly approvals: ApprovalService;
 }

@@ -212,19 +212,9 @@ async function handleDone(c: Ctx, deps: WebDeps, id: string): Promise<Response> 
   return c.json({ state: release.state }, 202);
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
 async function handleAuthPage(c: Ctx, deps: WebDeps, id: string): Promise<Response> {
   if (!UUID.test(id)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
   const release = await deps.releases.get(id);
-  c.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
-  return c.html(
-    `<!doctype html><html><head><meta charset="utf-8"><title>pubgate: release ${escapeHtml(release.id)}</title></head><body>` +
-      `<h1>${escapeHtml(release.package)}@${escapeHtml(release.version)}</h1>` +
-      `<p>State: <strong>${escapeHtml(release.state)}</strong></p><p>Digest: <code>${escapeHtml(release.integrity)}</code></p>` +
-      `<p>This release is held by pubgate until the approvers' quorum approves it. npm keeps waiting and finishes when it is published.</p>` +
-      `</body></html>`,
-  );
+  // npm's authUrl: the requester signs in and authenticates its request with a passkey there.
+  return c.redirect(`/ui/releases/${release.id}`, 302);
 }

@@ -5,6 +5,7 @@ import { UPSTREAM_TOKEN_SECRET } from '../../app.ts';
 import { renderConfigReference } from '../../config/index.ts';
 import { PubgateError } from '../../errors/index.ts';
 import type { CredentialKind } from '../../tokens/index.ts';
+import type { Role } from '../../identity/index.ts';
 import { EXIT } from '../exit-codes.ts';
 import { parseDuration, resolveConfig, say, sayJson, withApp, withConfigOption } from '../context.ts';
 
@@ -93,6 +94,30 @@ export function registerAdminCommands(program: Command): void {
       await app.vault.put(UPSTREAM_TOKEN_SECRET, Buffer.from(value, 'utf8'));
       await app.audit.append({ actor: 'cli:admin', action: 'upstream.credential_set', subject: 'upstream', data: { url: app.config.upstream.url ?? null } });
       say('upstream credential sealed');
+    });
+  });
+
+  const admin = program.command('admin').description('People and passkeys.');
+  withConfigOption(
+    admin
+      .command('enroll')
+      .description('Create a one-time enrolment link (the first admin, or a recovery). The person registers a passkey there.')
+      .option('--roles <roles...>', 'admin, maintainer, approver, auditor', ['admin'])
+      .option('--groups <groups...>', 'approver groups', [])
+      .option('--name <name>', 'fix the account name'),
+  ).action(async (options: { config?: string; roles: string[]; groups: string[]; name?: string }) => {
+    await withApp(options, async (app) => {
+      const created = await app.people.createEnrolment({ roles: options.roles as Role[], groups: options.groups, createdBy: 'cli:admin', ...(options.name === undefined ? {} : { name: options.name }) });
+      const base = app.config.server.publicUrl ?? `http://localhost:${app.config.server.port}`;
+      say(`${base}/ui/enroll/${created.token}`);
+      process.stderr.write(`works once, until ${created.expiresAt}\n`);
+    });
+  });
+  withConfigOption(admin.command('people').description('List people, their roles and groups.').option('--json', 'print JSON')).action(async (options: { config?: string; json?: boolean }) => {
+    await withApp(options, async (app) => {
+      const people = await app.people.list();
+      if (options.json === true) sayJson(people);
+      else for (const p of people) say(`${p.name}  [${p.roles.join(', ')}]  groups: ${p.groups.join(', ') || '-'}  since ${p.createdAt}`);
     });
   });
 

@@ -52,6 +52,11 @@ export function registerServeCommands(program: Command): void {
         `  store: ${config.store.driver}${config.store.driver === 'sqlite' ? ` (${config.store.sqlitePath})` : ''}\n` +
         `  upstream: ${config.upstream.url ?? "none (released packages are served from pubgate's own storage)"}\n`,
     );
+    if ((await app.people.count()) === 0) {
+      // Bootstrap: the first admin enrols with a passkey through a one-time link (15 min by default).
+      const { token, expiresAt } = await app.people.createEnrolment({ roles: ['admin'], createdBy: 'bootstrap' });
+      process.stderr.write(`\nNo one is enrolled yet. The first admin enrols here (works once, until ${expiresAt}):\n  ${gate.url}/ui/enroll/${token}\n(or later: pubgate admin enroll)\n\n`);
+    }
     await new Promise<void>((resolveStop) => {
       const shutdown = (signal: string): void => {
         process.stderr.write(`pubgate: ${signal}, finishing in-flight work\n`);

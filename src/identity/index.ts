@@ -1,0 +1,8 @@
+/** Humans: passkey-only accounts, roles, enrolment, sessions, and the WebAuthn ceremonies. */
+export { PeopleService, ROLES } from './people.ts';
+export type { Person, Role, PasskeyInfo, PeopleServiceOptions } from './people.ts';
+export { ChallengeService } from './challenges.ts';
+export type { ChallengePurpose, ConsumedChallenge } from './challenges.ts';
+export { SessionService } from './sessions.ts';
+export type { Session } from './sessions.ts';
+export type { RelyingParty } from './webauthn.ts';
