@@ -20,6 +20,8 @@ export interface TestGateOptions {
   readonly now?: () => Date;
   /** Share another instance's master key (instances of one gate share it). */
   readonly masterKeyFile?: string;
+  readonly policy?: Record<string, unknown>;
+  readonly webauthn?: Record<string, unknown>;
 }
 
 /** Writes a config and master key into a fresh folder and returns the config file path. */
@@ -35,6 +37,8 @@ export function writeGateConfig(options: TestGateOptions & { port?: number }): {
     ...(options.upstream === undefined ? {} : { upstream: { url: options.upstream.url } }),
     release: { workerIntervalMs: 100, leaseSeconds: 5, ...options.release },
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.policy === undefined ? {} : { policy: options.policy }),
+    ...(options.webauthn === undefined ? {} : { webauthn: options.webauthn }),
     log: { level: 'silent' },
   };
   const file = join(dir, 'pubgate.yaml');
