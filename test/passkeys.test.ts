@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestGate, type TestGate } from './support/gate.ts';
 import { enrolInBrowser, openBrowser, signInInBrowser, type BrowserPerson } from './support/browser.ts';
-import { makePackage, runNpm, writeNpmrc } from './support/npm.ts';
+import { makePackage, runNpm, runNpmTty, writeNpmrc } from './support/npm.ts';
 import { eventually } from './support/net.ts';
 
 const outputDir = new URL('../test-output/', import.meta.url).pathname;
@@ -155,6 +155,29 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     assert.deepEqual(await gate.app.releases.list({ package: 'no-scripts-pkg' }), []);
   });
 
+  it('completes an interactive `npm publish` (pseudo-terminal) after the requester steps up and the quorum approves', async () => {
+    const dir = makePackage('interactive-pkg', '1.0.0');
+    const npm = runNpmTty(['publish', '--registry', `${gate.url}/npm/`], { cwd: dir, userconfig: npmrc });
+    try {
+      const authUrl = await eventually(async () => /(http:\/\/localhost:\d+\/npm\/-\/pubgate\/auth\/[0-9a-f-]{36})/.exec(npm.output())?.[1], 60_000, 'npm to print the authUrl');
+      const id = authUrl.split('/').pop()!;
+      const alice = people['alice']!;
+      await alice.page.goto(authUrl);
+      await alice.page.waitForURL(new RegExp(`/ui/releases/${id}$`));
+      await alice.page.click('[data-action="request"]');
+      await alice.page.waitForSelector('#status[data-code="OK"]');
+      assert.equal((await approve(people['bob']!, id)).status, 200);
+      assert.equal((await gate.app.releases.get(id)).state, 'awaiting_approval', 'one approval is not a quorum');
+      assert.equal((await approve(people['dave']!, id)).status, 200);
+      const code = await npm.exited;
+      assert.equal(code, 0, npm.output().slice(-2000));
+      assert.match(npm.output(), /\+ interactive-pkg@1\.0\.0/);
+      assert.equal((await gate.app.releases.get(id)).state, 'published');
+    } finally {
+      npm.kill();
+    }
+  });
+
   describe('attacks', () => {
     let a: string;
     let b: string;
@@ -237,6 +260,41 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       const result = await people['bob']!.post(`/ui/api/releases/${b}/decide`, { response: { id: 'x', response: {} } });
       assert.equal(result.status >= 400, true);
       assert.equal((await gate.app.approvals.status(b)).approvals.length, 1);
+    });
+
+    it('keeps several passkeys per person and removes one only with a step-up, never the last', async () => {
+      const dave = people['dave']!;
+      await dave.page.goto(`${gate.url}/ui/account`);
+      const only = (await gate.app.people.listPasskeys((await gate.app.people.findByName('dave'))!.id))[0]!;
+      const last = await dave.assertion('/ui/api/passkeys/remove/options', { id: only.id });
+      const refused = await dave.post('/ui/api/passkeys/remove/verify', { id: only.id, response: last });
+      assert.equal(refused.body['code'], 'ERR_PASSKEY_LAST');
+      // A second authenticator (a security key next to the laptop's platform authenticator).
+      await dave.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: dave.authenticatorId });
+      const second = await dave.cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
+      const reloaded = dave.page.waitForEvent('load');
+      await dave.page.click('[data-action="add-passkey"]');
+      await reloaded;
+      assert.equal((await gate.app.people.listPasskeys((await gate.app.people.findByName('dave'))!.id)).length, 2);
+      const withoutStepUp = await dave.post('/ui/api/passkeys/remove/verify', { id: only.id, response: { id: 'forged', response: {} } });
+      assert.notEqual(withoutStepUp.status, 200);
+      const stepUp = await dave.assertion('/ui/api/passkeys/remove/options', { id: only.id });
+      const removed = await dave.post('/ui/api/passkeys/remove/verify', { id: only.id, response: stepUp });
+      assert.equal(removed.status, 200, JSON.stringify(removed.body));
+      assert.equal((await gate.app.people.listPasskeys((await gate.app.people.findByName('dave'))!.id)).length, 1);
+      await dave.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: second.authenticatorId });
+    });
+
+    it('rate-limits sign-in attempts (ERR_RATE_LIMITED)', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 35; i++) {
+        const r = await fetch(`${gate.url}/ui/api/login/options`, { method: 'POST', headers: { origin: new URL(gate.url).origin } });
+        statuses.push(r.status);
+        await r.body?.cancel();
+      }
+      assert.ok(statuses.includes(429), statuses.join(','));
     });
 
     it('records every approval in the audit chain with the assertion hash', async () => {

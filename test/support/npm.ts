@@ -1,5 +1,5 @@
 /** Runs the real npm CLI against a registry, with a throwaway userconfig and cache. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,4 +56,41 @@ export function runNpm(args: readonly string[], options: { cwd: string; userconf
       },
     );
   });
+}
+
+/** A running npm under a pseudo-terminal (`script`), as a maintainer at a terminal runs it. */
+export interface NpmTty {
+  output(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number>;
+  kill(): void;
+}
+
+/** Runs `npm <args>` under `script -qec`, so npm sees a TTY (its web-auth flow needs one). */
+export function runNpmTty(args: readonly string[], options: { cwd: string; userconfig: string }): NpmTty {
+  const quoted = ['npm', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], {
+    cwd: options.cwd,
+    // stdin stays open: npm waits at its "Press ENTER" prompt while it polls doneUrl.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: join(options.userconfig, '..'),
+      TERM: 'dumb',
+      npm_config_userconfig: options.userconfig,
+      npm_config_cache: join(options.userconfig, '..', 'cache'),
+      npm_config_browser: 'false',
+    },
+  });
+  let text = '';
+  child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  return {
+    output: () => text,
+    exited,
+    kill: () => {
+      child.kill('SIGKILL');
+    },
+  };
 }
