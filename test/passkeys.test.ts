@@ -178,6 +178,26 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     }
   });
 
+  it('ends an interactive `npm publish` with a clear error when an approver rejects the release', async () => {
+    const dir = makePackage('rejected-pkg', '1.0.0');
+    const npm = runNpmTty(['publish', '--registry', `${gate.url}/npm/`], { cwd: dir, userconfig: npmrc });
+    try {
+      const authUrl = await eventually(async () => /(http:\/\/localhost:\d+\/npm\/-\/pubgate\/auth\/[0-9a-f-]{36})/.exec(npm.output())?.[1], 60_000, 'npm to print the authUrl');
+      const id = authUrl.split('/').pop()!;
+      const carol = people['carol']!;
+      const response = await carol.assertion(`/ui/api/releases/${id}/options`, { decision: 'reject' });
+      const rejected = await carol.post(`/ui/api/releases/${id}/decide`, { response, reason: 'unexpected postinstall' });
+      assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+      const code = await npm.exited;
+      assert.notEqual(code, 0);
+      assert.match(npm.output(), /ERR_RELEASE_REJECTED/);
+      assert.match(npm.output(), /rejected by carol: unexpected postinstall/);
+      assert.doesNotMatch(npm.output(), /\+ rejected-pkg@1\.0\.0/);
+    } finally {
+      npm.kill();
+    }
+  });
+
   describe('attacks', () => {
     let a: string;
     let b: string;

@@ -466,17 +466,19 @@ export class ReleaseService {
    */
   async issueCompletionToken(id: string): Promise<string | undefined> {
     const release = await this.get(id);
-    if (release.state !== 'published') return undefined;
+    // Also for rejected, expired and failed releases: npm's retried PUT then gets a 403 that
+    // says why, which npm shows (it shows nothing useful for an error on the poll itself).
+    if (!FINAL_STATES.has(release.state)) return undefined;
     const token = randomBytes(32).toString('base64url');
     await this.#o.store.db.updateTable('releases').set({ completion_hash: hashToken(token) }).where('id', '=', id).execute();
     return token;
   }
 
-  /** Consumes a completion token for `release`; true once, for the matching digest only. */
+  /** Consumes a completion token once, for the matching digest only; the release may be published or not. */
   async consumeCompletionToken(token: string, integrity: string): Promise<Release | undefined> {
     const result = await this.#o.store.transaction(async (tx) => {
       const row = await this.#o.store.forUpdate(tx.selectFrom('releases').selectAll().where('completion_hash', '=', hashToken(token))).executeTakeFirst();
-      if (row === undefined || row.state !== 'published' || row.integrity !== integrity) return undefined;
+      if (row === undefined || !FINAL_STATES.has(row.state as ReleaseState) || row.integrity !== integrity) return undefined;
       await tx.updateTable('releases').set({ completion_hash: null }).where('id', '=', row.id).execute();
       return row;
     });

@@ -104,9 +104,15 @@ export async function inspectTarball(bytes: Uint8Array, limits: TarballLimits): 
       entries++;
       if (entries > limits.entries) fail('ERR_TARBALL_TOO_MANY_ENTRIES', `the tarball has more than ${limits.entries} entries`);
       const path = assertSafeEntryPath(header.name);
+      // tar-stream reads a malformed (e.g. bad base-256) size as null, and such an entry's stream
+      // never ends: refuse it before reading (found by the fuzzer).
+      if (!Number.isSafeInteger(header.size) || header.size < 0) fail('ERR_TARBALL_CORRUPT', `tarball entry ${JSON.stringify(path.slice(0, 200))} has an invalid size field`);
       switch (header.type) {
         case 'file':
         case 'contiguous-file':
+          // A file must live below package/: an entry named `package` itself would be a file the
+          // checker lists and the installer never writes.
+          if (path === 'package') fail('ERR_TARBALL_OUTSIDE_PACKAGE', 'tarball has a file entry named "package"; files must live below package/');
           break;
         case 'directory':
           entry.resume();

@@ -43,6 +43,7 @@ const byPrefix: ReadonlyArray<readonly [string, number]> = [
   ['ERR_REQUEST_', 400],
   ['ERR_AUTH_', 403],
   ['ERR_APPROVAL_', 403],
+  ['ERR_RELEASE_', 403],
   ['ERR_WEBAUTHN_', 403],
   ['ERR_ENROL_', 403],
   ['ERR_UPSTREAM_', 502],

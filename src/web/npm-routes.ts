@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
-import { AuthError, NotFoundError, PubgateError, ValidationError } from '../errors/index.ts';
+import { AuthError, NotFoundError, PubgateError } from '../errors/index.ts';
 import { maxPublishBodyBytes, ReleaseService, sha512HexOf, validatePublishDocument, type Release } from '../release/index.ts';
 import { principalCovers, type Principal } from '../tokens/index.ts';
 import { readBody } from './body.ts';
@@ -125,7 +125,10 @@ async function handlePublish(c: Ctx, deps: WebDeps, name: string): Promise<Respo
     // exact digest was really published.
     const validated = await validatePublishDocument(body, { urlName: name, limits: deps.limits });
     const release = await deps.releases.consumeCompletionToken(otp, validated.integrity);
-    if (release === undefined) throw new AuthError('ERR_PUBLISH_OTP_INVALID', 'this one-time token does not belong to a published release with these bytes');
+    if (release === undefined) throw new AuthError('ERR_PUBLISH_OTP_INVALID', 'this one-time token does not belong to a finished release with these bytes');
+    if (release.state !== 'published') {
+      throw new AuthError(`ERR_RELEASE_${release.state.toUpperCase()}`, `${release.package}@${release.version} was not published: release ${release.id} was ${release.state}${release.reason === null ? '' : ` (${release.reason})`}`);
+    }
     return c.json({ ok: true, id: release.package, release: release.id }, 200);
   }
   const release = await deps.releases.submit({ urlName: name, body, channel: 'publish', requester: requesterOf(principal), authorize: authorizeFor(principal) });
@@ -200,13 +203,9 @@ async function handleDone(c: Ctx, deps: WebDeps, id: string): Promise<Response> 
   const principal = requireKind(await authenticate(c, deps, true), ['request']);
   const release = await visibleRelease(deps, principal, id);
   if (release.requester.id !== principal.identity) throw new AuthError('ERR_AUTH_FORBIDDEN', 'only the requester polls its release');
-  if (release.state === 'published') {
+  if (ReleaseService.isFinal(release)) {
     const token = await deps.releases.issueCompletionToken(release.id);
     if (token !== undefined) return c.json({ token });
-  }
-  if (ReleaseService.isFinal(release)) {
-    const reason = release.reason === null ? '' : `: ${release.reason}`;
-    throw new ValidationError(`ERR_RELEASE_${release.state.toUpperCase()}`, `release ${release.id} was ${release.state}${reason}`);
   }
   c.header('retry-after', '2');
   return c.json({ state: release.state }, 202);
