@@ -4,7 +4,7 @@
  * `package/` with no traversal, no absolute path and no case-folded duplicate; gzip bombs stop at
  * `unpackedBytes`.
  */
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import {
   assertSafeEntryPath,
