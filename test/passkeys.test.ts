@@ -217,6 +217,31 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       assert.equal(result.body['code'], 'ERR_APPROVAL_NOT_APPROVER');
     });
 
+    it('refuses whoever the workload identity names as trigger or commit author (ERR_APPROVAL_EXCLUDED)', async () => {
+      const { publishDoc, packageTarball } = await import('./support/publish-doc.ts');
+      const body = Buffer.from(JSON.stringify(publishDoc('ci-built', '1.0.0', await packageTarball('ci-built', '1.0.0'))));
+      const release = await gate.app.releases.submit({ urlName: 'ci-built', body, channel: 'stage', requester: { kind: 'workload', id: 'github:acme/ci-built' }, authorize: () => {}, excluded: ['carol'] });
+      const result = await people['carol']!.post(`/ui/api/releases/${release.id}/options`, { decision: 'approve' });
+      assert.equal(result.body['code'], 'ERR_APPROVAL_EXCLUDED');
+    });
+
+    it('lets an admin change roles only with a step-up, and the change takes effect', async () => {
+      const root = people['root']!;
+      const eve = (await gate.app.people.findByName('eve'))!;
+      await root.page.goto(`${gate.url}/ui/people`);
+      await root.page.fill(`#roles-${eve.id}`, 'auditor,approver');
+      const reloaded = root.page.waitForEvent('load');
+      await root.page.click(`[data-action="set-roles"][data-person="${eve.id}"]`);
+      await reloaded;
+      assert.deepEqual([...(await gate.app.people.get(eve.id)).roles].sort(), ['approver', 'auditor']);
+      const forged = await root.post(`/ui/api/people/${eve.id}/roles/verify`, { response: { id: 'x', response: {} } });
+      assert.notEqual(forged.status, 200);
+      // Her sessions ended with the change; she signs in again and may now approve.
+      await signInInBrowser(people['eve']!, gate.url);
+      const result = await people['eve']!.post(`/ui/api/releases/${a}/options`, { decision: 'approve' });
+      assert.equal(result.status, 200, JSON.stringify(result.body));
+    });
+
     it('refuses an admin (separation of duties) with ERR_APPROVAL_ADMIN', async () => {
       const result = await people['root']!.post(`/ui/api/releases/${a}/options`, { decision: 'approve' });
       assert.equal(result.body['code'], 'ERR_APPROVAL_ADMIN');

@@ -57,6 +57,9 @@ export class ApprovalService {
   assertMayApprove(person: Person, release: Release): void {
     if (person.disabledAt !== null) throw new AuthError('ERR_AUTH_DISABLED', 'this account is disabled');
     if (isRequester(person, release)) throw new AuthError('ERR_APPROVAL_SELF', 'the requester of a release never approves it');
+    if ((release.policy.excluded ?? []).includes(person.name)) {
+      throw new AuthError('ERR_APPROVAL_EXCLUDED', 'you triggered this release or authored its commit, so you cannot approve it');
+    }
     if (person.roles.includes('admin') && !this.#o.adminsMayApprove) {
       throw new AuthError('ERR_APPROVAL_ADMIN', 'admins do not approve releases unless policy.adminsMayApprove is set');
     }

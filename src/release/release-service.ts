@@ -46,7 +46,7 @@ export interface Release {
   readonly attempts: number;
   readonly requiredApprovals: number;
   readonly approverGroup: string;
-  readonly policy: Readonly<Partial<Decision>>;
+  readonly policy: Readonly<Partial<Decision> & { excluded?: readonly string[] }>;
   readonly requesterVerifiedAt: string | null;
 }
 
@@ -85,6 +85,13 @@ export interface SubmitOptions {
   readonly requester: Requester;
   /** Refuses packages the requester may not release (checked after the name is known, before storing). */
   readonly authorize: (packageName: string) => void;
+  /** Where the request came from (client address, npm's user agent), shown to approvers. */
+  readonly origin?: { readonly ip: string; readonly userAgent: string };
+  /**
+   * People who may not approve besides the requester: whoever triggered the CI run and the author
+   * of the release commit, when the workload identity names them.
+   */
+  readonly excluded?: readonly string[];
 }
 
 function toRelease(row: ReleasesTable): Release {
@@ -108,7 +115,7 @@ function toRelease(row: ReleasesTable): Release {
     attempts: row.attempts,
     requiredApprovals: row.required_approvals,
     approverGroup: row.approver_group,
-    policy: JSON.parse(row.policy) as Partial<Decision>,
+    policy: JSON.parse(row.policy) as Partial<Decision> & { excluded?: string[] },
     requesterVerifiedAt: row.requester_verified_at,
   };
 }
@@ -199,6 +206,7 @@ export class ReleaseService {
       { name: 'version-unpublished', ok: true },
       { name: 'diff', ok: true, details: { ...diff } },
       { name: 'policy', ok: true, details: { ...decision } },
+      { name: 'request', ok: true, details: { ip: options.origin?.ip ?? null, userAgent: options.origin?.userAgent.slice(0, 200) ?? null } },
     ];
     const row: ReleasesTable = {
       id,
@@ -226,7 +234,7 @@ export class ReleaseService {
       completion_hash: null,
       required_approvals: decision.requiredApprovals,
       approver_group: decision.group,
-      policy: JSON.stringify(decision),
+      policy: JSON.stringify({ ...decision, excluded: [...new Set(options.excluded ?? [])] }),
       requester_verified_at: null,
     };
     try {

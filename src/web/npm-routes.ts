@@ -45,6 +45,10 @@ function requesterOf(principal: Principal): { kind: string; id: string } {
   return { kind: 'token', id: principal.identity };
 }
 
+function originOf(c: Ctx): { ip: string; userAgent: string } {
+  return { ip: c.env.incoming.socket.remoteAddress ?? 'unknown', userAgent: c.req.header('user-agent') ?? '' };
+}
+
 function authorizeFor(principal: Principal): (name: string) => void {
   return (name) => {
     if (!principalCovers(principal, name)) throw new AuthError('ERR_AUTH_SCOPE', `this credential may not release ${name}`);
@@ -131,7 +135,7 @@ async function handlePublish(c: Ctx, deps: WebDeps, name: string): Promise<Respo
     }
     return c.json({ ok: true, id: release.package, release: release.id }, 200);
   }
-  const release = await deps.releases.submit({ urlName: name, body, channel: 'publish', requester: requesterOf(principal), authorize: authorizeFor(principal) });
+  const release = await deps.releases.submit({ urlName: name, body, channel: 'publish', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c) });
   const base = deps.baseUrl();
   // 401 + OTP: npm (on a TTY) prints authUrl and polls doneUrl; never a 2xx before the publish happened.
   c.header('www-authenticate', 'OTP');
@@ -166,7 +170,7 @@ async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], metho
     if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
     const principal = requireKind(await authenticate(c, deps, true), ['request']);
     const body = await readBody(c.env.incoming, maxPublishBodyBytes(deps.limits));
-    const release = await deps.releases.submit({ urlName: name, body, channel: 'stage', requester: requesterOf(principal), authorize: authorizeFor(principal) });
+    const release = await deps.releases.submit({ urlName: name, body, channel: 'stage', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c) });
     // Staging did happen (nothing was published), so a 2xx is honest here; npm prints the stage id.
     return c.json({ stageId: release.id, state: release.state }, 201);
   }

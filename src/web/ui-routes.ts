@@ -318,6 +318,34 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
     }),
   );
   app.post(
+    '/ui/api/people/:id/roles/options',
+    guarded(async (c) => {
+      const s = await requireSigned(c);
+      requireRole(s.person, ['admin']);
+      const body = await json(c);
+      const target = await deps.people.get(param(c, 'id'));
+      const roles = Array.isArray(body['roles']) ? (body['roles'] as unknown[]).map(String).sort() : [];
+      const groups = Array.isArray(body['groups']) ? (body['groups'] as unknown[]).map(String).sort() : [];
+      // A role change is a privileged action: a step-up bound to exactly this change.
+      return c.json(await deps.people.stepUpOptions(s.person, 'admin', `user:${target.id}`, { target: target.id, roles: roles.join(','), groups: groups.join(',') }));
+    }),
+  );
+  app.post(
+    '/ui/api/people/:id/roles/verify',
+    guarded(async (c) => {
+      const s = await requireSigned(c);
+      requireRole(s.person, ['admin']);
+      const body = await json(c);
+      const verified = await deps.people.verifyAssertion(body['response'], ['admin']);
+      if (verified.person.id !== s.person.id || verified.binding['target'] !== param(c, 'id')) throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'this step-up was made for something else');
+      const roles = String(verified.binding['roles']).split(',').filter((r) => r !== '') as Role[];
+      const groups = String(verified.binding['groups']).split(',').filter((g) => g !== '');
+      const person = await deps.people.setRoles(s.person, param(c, 'id'), roles, groups);
+      await deps.sessions.destroyAllFor(person.id);
+      return c.json({ name: person.name, roles: person.roles, groups: person.groups });
+    }),
+  );
+  app.post(
     '/ui/api/invitations',
     guarded(async (c) => {
       const s = await requireSigned(c);

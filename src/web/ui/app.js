@@ -92,6 +92,15 @@
       const out = document.getElementById('invitation');
       if (out) out.textContent = result.url;
     },
+    async 'set-roles'(el) {
+      const id = el.getAttribute('data-person');
+      const split = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+      const body = { roles: split(document.getElementById('roles-' + id).value), groups: split(document.getElementById('groups-' + id).value) };
+      const options = await post('/ui/api/people/' + id + '/roles/options', body);
+      const response = await startAuthentication({ optionsJSON: options });
+      await post('/ui/api/people/' + id + '/roles/verify', { response });
+      location.reload();
+    },
     async logout() {
       await post('/ui/api/logout');
       location.assign('/ui/login');

@@ -98,10 +98,12 @@ ${options.isRequester && status.requesterMustVerify && !status.requesterVerified
 <tr><th>size</th><td>${fmtSize(r.size)}; shasum <code>${escapeHtml(r.shasum)}</code></td></tr>
 <tr><th>dist-tag</th><td>${escapeHtml(r.tag)} (via npm ${escapeHtml(r.channel)})</td></tr>
 <tr><th>requested by</th><td>${escapeHtml(r.requester.kind)}:${escapeHtml(r.requester.id)} at ${escapeHtml(r.createdAt)} — ${status.requesterMustVerify ? (status.requesterVerified ? '<span class="ok">requester authenticated with a passkey</span>' : '<span class="warn">requester has not authenticated the request yet</span>') : 'workload identity'}</td></tr>
+<tr><th>from</th><td>${escapeHtml(String((r.checks.find((c) => c.name === 'request')?.details as { ip?: unknown } | undefined)?.ip ?? 'unknown'))} — <code>${escapeHtml(String((r.checks.find((c) => c.name === 'request')?.details as { userAgent?: unknown } | undefined)?.userAgent ?? ''))}</code></td></tr>
+${(r.policy.excluded ?? []).length === 0 ? '' : `<tr><th>excluded from approving</th><td>${escapeHtml((r.policy.excluded ?? []).join(', '))}</td></tr>`}
 <tr><th>expires</th><td>${escapeHtml(r.expiresAt)}</td></tr>
 <tr><th>policy</th><td>${escapeHtml(status.required)} approval(s) from group <strong>${escapeHtml(r.approverGroup)}</strong>; exposure tier ${escapeHtml(r.policy.exposureTier ?? 'base')}; policy version <code>${escapeHtml(r.policy.policyVersion ?? '')}</code><ul>${reasons.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul></td></tr>
 <tr><th>approvals</th><td><strong id="approval-count">${status.approvals.length} of ${status.required}</strong><ul>${status.approvals.map((a) => `<li>${escapeHtml(a.name)} at ${escapeHtml(a.at)} (passkey <code>${escapeHtml(a.credentialId.slice(0, 12))}…</code>)</li>`).join('')}</ul></td></tr>
-<tr><th>checks</th><td>${r.checks.filter((c) => c.name !== 'diff' && c.name !== 'policy').map((c) => `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`).join(' · ')}</td></tr>
+<tr><th>checks</th><td>${r.checks.filter((c) => c.name !== 'diff' && c.name !== 'policy' && c.name !== 'request').map((c) => `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`).join(' · ')}</td></tr>
 ${r.reason === null ? '' : `<tr><th>reason</th><td>${escapeHtml(r.reason)}</td></tr>`}
 </table>
 <h2>Changes against the previous version</h2>${diffSection(diff)}${actions}`,
@@ -125,8 +127,12 @@ export function accountPage(person: Person, csrf: string, passkeys: readonly Pas
 export function peoplePage(person: Person, csrf: string, people: readonly Person[]): string {
   return layout(
     'People',
-    `<h1>People</h1><table><tr><th>name</th><th>roles</th><th>groups</th><th>since</th></tr>${people
-      .map((p) => `<tr><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.roles.join(', '))}</td><td>${escapeHtml(p.groups.join(', '))}</td><td>${escapeHtml(p.createdAt)}</td></tr>`)
+    `<h1>People</h1><table><tr><th>name</th><th>roles</th><th>groups</th><th>since</th><th>change (step-up)</th></tr>${people
+      .map(
+        (p) =>
+          `<tr><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.roles.join(', '))}</td><td>${escapeHtml(p.groups.join(', '))}</td><td>${escapeHtml(p.createdAt)}</td>` +
+          `<td><input id="roles-${escapeHtml(p.id)}" value="${escapeHtml(p.roles.join(','))}" size="22"> <input id="groups-${escapeHtml(p.id)}" value="${escapeHtml(p.groups.join(','))}" size="14"> <button data-action="set-roles" data-person="${escapeHtml(p.id)}">Save</button></td></tr>`,
+      )
       .join('')}</table>
 <div class="card"><h2>Invite someone</h2><p>${['maintainer', 'approver', 'auditor', 'admin'].map((r) => `<label><input type="checkbox" name="role" value="${r}"${r === 'approver' ? ' checked' : ''}> ${r}</label>`).join(' ')}</p>
 <p><label>Approver groups (comma separated) <input id="groups" value="approvers"></label></p><button data-action="invite">Create invitation link</button><p><code id="invitation"></code></p></div>`,
