@@ -101,7 +101,7 @@ function printable(text: string): boolean {
 export function decodeBase64Segment(segment: string): string | undefined {
   if (segment.length < 8) return undefined;
   // The segment may start mid-quantum when base64 sits right after other letters: try each alignment.
-  for (let skip = 0; skip < 4 && skip < segment.length - 8; skip++) {
+  for (let skip = 0; skip < 4 && segment.length - skip >= 8; skip++) {
     const text = Buffer.from(segment.slice(skip), 'base64').toString('utf8');
     if (text.length > 0 && printable(text)) return text;
   }

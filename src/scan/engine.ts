@@ -122,7 +122,8 @@ export function findSecrets(compiled: CompiledRules, text: string, path: string,
   const out: RawMatch[] = [];
   const seen = new Set<string>();
   const covered = new Map<Rule, number>();
-  const decodedRuns: Array<[number, number]> = [];
+  // Spans already decoded, keyed `start:end`: a Set keeps trigger-dense text linear (a list was quadratic).
+  const decodedRuns = new Set<string>();
   const keywordPattern = compiled.keywordPattern;
   keywordPattern.lastIndex = 0;
   let hit: RegExpExecArray | null;
@@ -185,7 +186,7 @@ function scanTrigger(
   depth: number,
   trigger: RegExp,
   encoding: Encoding,
-  decodedRuns: Array<[number, number]>,
+  decodedRuns: Set<string>,
   out: RawMatch[],
 ): void {
   trigger.lastIndex = 0;
@@ -204,12 +205,13 @@ function decodeAt(
   depth: number,
   at: number,
   encoding: Encoding,
-  decodedRuns: Array<[number, number]>,
+  decodedRuns: Set<string>,
   out: RawMatch[],
 ): number {
   const [start, end] = expandSegment(text, at, encoding);
-  for (const [s, e] of decodedRuns) if (s === start && e === end) return end;
-  decodedRuns.push([start, end]);
+  const key = `${start}:${end}`;
+  if (decodedRuns.has(key)) return end;
+  decodedRuns.add(key);
   const raw = text.slice(start, end);
   const decoded = encoding === 'base64' ? decodeBase64Segment(raw) : encoding === 'url' ? decodeUrlSegment(raw) : decodeEscapedSegment(raw);
   if (decoded === undefined || decoded === raw) return end;

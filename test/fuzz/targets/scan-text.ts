@@ -162,7 +162,6 @@ export const scanTextProperties: readonly FuzzProperty[] = [
     name: 'a checksum-valid pubgate token is found even when its random part looks like a placeholder (xxxx, fake, dummy)',
     ciRuns: 50,
     caseTimeoutMs: 2_000,
-    todo: 'bug: the placeholder heuristics drop checksum-verified tokens whose random part contains xxxx/fake/dummy/example (~1 in 10,000 real tokens); see report',
     build: () =>
       syncProperty(
         fc.record({
@@ -196,7 +195,6 @@ export const scanTextProperties: readonly FuzzProperty[] = [
     ciRuns: 1,
     caseTimeoutMs: 1_500,
     endOnFailure: true,
-    todo: 'bug: every decoded segment is looked up in a list (engine.ts decodeAt), so trigger-dense text scans in quadratic time; see report',
     build: () =>
       syncProperty(
         fc.record({
