@@ -17,6 +17,8 @@ import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts
 import { CredentialService } from './tokens/index.ts';
 import { loadMasterKey, VaultStore } from './vault/index.ts';
 import { createWebApp } from './web/index.ts';
+import { SightingService } from './sightings/index.ts';
+import { scanTarball } from './scan/index.ts';
 
 /** Name of the sealed upstream publish credential. */
 export const UPSTREAM_TOKEN_SECRET = 'upstream/npm/token';
@@ -36,6 +38,7 @@ export interface App {
   readonly sessions: SessionService;
   readonly approvals: ApprovalService;
   readonly challenges: ChallengeService;
+  readonly sightings: SightingService;
   /** The URL clients use; set when the server listens (or from server.publicUrl). */
   publicUrl(): string;
   close(): Promise<void>;
@@ -92,6 +95,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
           },
         });
   const limits: PublishLimits = { ...config.limits };
+  const sightings = new SightingService({ store, audit, vault, now });
   // SQLite serves one instance, so its identity is stable across restarts and a restarted gate
   // resumes its own interrupted publishes at once; on PostgreSQL each process is its own instance.
   const instanceId = config.store.driver === 'sqlite' ? `sqlite:${hostname()}` : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -108,6 +112,11 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     logger,
     now,
     policy: config.policy,
+    scanTarball: async (tarball) => scanTarball(tarball, { fingerprintKey: (await sightings.fingerprintKey()).key }),
+    onSecretsFound: async (findings, where) => {
+      // A pubgate credential inside a package is revoked before anyone could install it.
+      await sightings.report('gate', { host: 'gate', context: 'tarball', findings: findings.map((f) => ({ ruleId: f.ruleId, fingerprint: f.fingerprint, path: `${where.package}@${where.version}/${f.path}`, line: f.line, pubgateTokenHash: f.pubgateTokenHash })) });
+    },
     weeklyDownloads: async (name) => {
       if (config.policy.downloadsUrl === undefined) return undefined;
       const response = await fetch(`${config.policy.downloadsUrl.replace(/\/+$/, '')}/downloads/point/last-week/${name}`, { signal: AbortSignal.timeout(5000) });
@@ -127,6 +136,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const sessions = new SessionService(store, { idleSeconds: config.webauthn.sessionIdleSeconds, maxSeconds: config.webauthn.sessionMaxSeconds }, now);
   const approvals = new ApprovalService({ store, audit, releases, people, adminsMayApprove: config.policy.adminsMayApprove, now });
   return {
+    sightings,
     people,
     sessions,
     approvals,
@@ -190,6 +200,7 @@ export async function startGate(app: App): Promise<RunningGate> {
     people: app.people,
     sessions: app.sessions,
     approvals: app.approvals,
+    sightings: app.sightings,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: web.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));

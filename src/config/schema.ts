@@ -166,6 +166,10 @@ export const configSchema = z
           .default('require-extra')
           .describe('When a release adds or changes preinstall/install/postinstall/prepare: allow, require one more approver, or block.'),
         adminsMayApprove: z.boolean().default(false).describe('Whether admins may approve (separation of duties says no).'),
+        secrets: z
+          .enum(['block', 'warn'])
+          .default('block')
+          .describe('A secret found in a tarball blocks the release, or is shown to approvers as a warning.'),
         rules: z
           .array(
             z
@@ -192,7 +196,7 @@ export const configSchema = z
           .describe("npm download-counts API base (e.g. https://api.npmjs.org); `<url>/downloads/point/last-week/<pkg>` is asked at hold time."),
       })
       .strict()
-      .default({ approvers: 1, group: 'approvers', installScripts: 'require-extra', adminsMayApprove: false, rules: [], weeklyDownloads: {} })
+      .default({ approvers: 1, group: 'approvers', installScripts: 'require-extra', adminsMayApprove: false, secrets: 'block', rules: [], weeklyDownloads: {} })
       .describe('Release policy: who approves, how many, and when exposure or install scripts ask for more.'),
     log: z
       .object({

@@ -14,6 +14,8 @@ export interface PolicyConfig {
   readonly group: string;
   readonly installScripts: InstallScriptsMode;
   readonly adminsMayApprove: boolean;
+  /** Secrets found in a tarball: block the release, or warn the approvers. */
+  readonly secrets?: 'block' | 'warn';
   readonly rules: ReadonlyArray<{
     readonly packages: readonly string[];
     readonly approvers?: number | undefined;

@@ -1,6 +1,6 @@
 /** Releases: validation of received packages, the state machine, the blob store, the publisher. */
 export { ReleaseService, sha512HexOf } from './release-service.ts';
-export type { Release, Requester, CheckResult, ReleaseServiceOptions, SubmitOptions } from './release-service.ts';
+export type { Release, Requester, CheckResult, ReleaseServiceOptions, SubmitOptions, SecretFinding } from './release-service.ts';
 export { RELEASE_STATES, FINAL_STATES, TRANSITIONS } from './states.ts';
 export type { ReleaseState } from './states.ts';
 export { FsBlobStore } from './blob-store.ts';

@@ -75,6 +75,23 @@ export interface ReleaseServiceOptions {
   readonly policy: PolicyConfig;
   /** Weekly downloads of a package from the upstream's counts, when available. */
   readonly weeklyDownloads?: (name: string) => Promise<number | undefined>;
+  /** The secret scan of every received tarball (findings carry previews, never values). */
+  readonly scanTarball?: (tarball: Buffer) => Promise<readonly SecretFinding[]>;
+  /** Called with every secret found (the gate revokes leaked pubgate credentials). */
+  readonly onSecretsFound?: (findings: readonly SecretFinding[], where: { package: string; version: string }) => Promise<void>;
+}
+
+/** A secret finding as the release records it: what, where, and a redacted preview. */
+export interface SecretFinding {
+  readonly ruleId: string;
+  readonly ruleTitle: string;
+  readonly severity: string;
+  readonly kind: string;
+  readonly path: string;
+  readonly line: number;
+  readonly preview: string;
+  readonly fingerprint: string;
+  readonly pubgateTokenHash?: string | undefined;
 }
 
 /** Options of {@link ReleaseService.submit}. */
@@ -165,6 +182,17 @@ export class ReleaseService {
       packageJson: validated.inspection.packageJson,
       files: validated.inspection.files,
     });
+    const found = (await this.#o.scanTarball?.(validated.tarball)) ?? [];
+    const secrets = found.filter((f) => f.kind === 'secret');
+    if (secrets.length > 0) {
+      await this.#o.onSecretsFound?.(secrets, { package: validated.name, version: validated.version });
+      if ((this.#o.policy.secrets ?? 'block') === 'block') {
+        const list = secrets.slice(0, 10).map((f) => `${f.ruleTitle} in ${f.path}:${f.line} (${f.preview})`).join('; ');
+        throw new AuthError('ERR_POLICY_SECRET_FOUND', `the tarball contains ${secrets.length} secret(s): ${list}. Remove them from the package, rotate them, and publish a new version`, {
+          details: { findings: secrets.map(({ ruleId, path, line, preview }) => ({ ruleId, path, line, preview })) },
+        });
+      }
+    }
     const downloads = await this.#o.weeklyDownloads?.(validated.name).catch(() => undefined);
     const decision = evaluatePolicy(this.#o.policy, { package: validated.name, weeklyDownloads: downloads, installScriptsChanged: installScriptsChanged(diff) });
     if (!decision.allow) {
@@ -172,7 +200,7 @@ export class ReleaseService {
     }
     const blob = await this.#o.blobs.put(validated.tarball);
     if (blob !== validated.sha512Hex) throw new PubgateError('ERR_BLOB_CORRUPT', 'blob store returned a different digest');
-    return this.#hold(validated, options, diff, decision);
+    return this.#hold(validated, options, diff, decision, found);
   }
 
   /** The highest published version below `version`, with its files, for the diff; undefined when none or unreadable. */
@@ -196,7 +224,7 @@ export class ReleaseService {
     }
   }
 
-  async #hold(validated: ValidatedPublish, options: SubmitOptions, diff: PackageDiff, decision: Decision): Promise<Release> {
+  async #hold(validated: ValidatedPublish, options: SubmitOptions, diff: PackageDiff, decision: Decision, found: readonly SecretFinding[]): Promise<Release> {
     const now = this.#now();
     const id = randomUUID();
     const checks: CheckResult[] = [
@@ -206,6 +234,11 @@ export class ReleaseService {
       { name: 'version-unpublished', ok: true },
       { name: 'diff', ok: true, details: { ...diff } },
       { name: 'policy', ok: true, details: { ...decision } },
+      {
+        name: 'secret-scan',
+        ok: found.every((f) => f.kind !== 'secret'),
+        details: { scanned: this.#o.scanTarball !== undefined, findings: found.map(({ ruleId, ruleTitle, severity, kind, path, line, preview }) => ({ ruleId, ruleTitle, severity, kind, path, line, preview })) },
+      },
       { name: 'request', ok: true, details: { ip: options.origin?.ip ?? null, userAgent: options.origin?.userAgent.slice(0, 200) ?? null } },
     ];
     const row: ReleasesTable = {

@@ -159,4 +159,53 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
       await db.schema.alterTable('releases').addColumn('requester_verified_at', 'text').execute();
     },
   },
+  '0003_workloads_scans_lockdowns': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // JIT credentials: what one use is bound to ({action, package, version, integrity}); workload role.
+      await db.schema.alterTable('credentials').addColumn('binding', 'text').execute();
+      await db.schema.alterTable('credentials').addColumn('role', 'text').execute();
+      await db.schema
+        .createTable('oidc_jtis')
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('jti', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('oidc_jtis_pk', ['issuer', 'jti'])
+        .execute();
+      await db.schema
+        .createTable('lockdowns')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('lifted_at', 'text')
+        .addColumn('lifted_by', 'text')
+        .execute();
+      await db.schema
+        .createTable('secret_sightings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('rule_id', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('line', 'integer', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('context', 'text', (c) => c.notNull())
+        .addColumn('reporter', 'text', (c) => c.notNull())
+        .addColumn('credential_id', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('secret_sightings_fp').on('secret_sightings').column('fingerprint').execute();
+      await db.schema
+        .createTable('release_evidence')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('release_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('identity', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('release_evidence_release').on('release_evidence').column('release_id').execute();
+    },
+  },
 });

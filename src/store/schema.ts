@@ -137,6 +137,53 @@ export interface CredentialsTable {
   revoked_at: string | null;
   uses: Generated<number>;
   max_uses: number | null;
+  /** JSON binding of a just-in-time credential: {action, package, version, integrity}. */
+  binding: string | null;
+  /** Workload role (build, test, bot) or null for people's credentials. */
+  role: string | null;
+}
+
+/** OIDC token ids seen (replay protection). */
+export interface OidcJtisTable {
+  issuer: string;
+  jti: string;
+  expires_at: string;
+}
+
+/** Kill-switch records: a target (package, @scope/*, identity:<name>, all) locked until lifted. */
+export interface LockdownsTable {
+  id: string;
+  target: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  lifted_at: string | null;
+  lifted_by: string | null;
+}
+
+/** Where a secret (by keyed fingerprint, never its value) was seen. */
+export interface SecretSightingsTable {
+  id: string;
+  fingerprint: string;
+  rule_id: string;
+  path: string;
+  line: number;
+  host: string;
+  context: string;
+  reporter: string;
+  credential_id: string | null;
+  at: string;
+}
+
+/** Evidence attached to a release by a test identity (test results, CI logs: summaries only). */
+export interface ReleaseEvidenceTable {
+  id: string;
+  release_id: string;
+  kind: string;
+  name: string;
+  identity: string;
+  summary: string;
+  at: string;
 }
 
 /** Secrets sealed under the master key. */
@@ -167,4 +214,8 @@ export interface Database {
   webauthn_challenges: WebauthnChallengesTable;
   enrolments: EnrolmentsTable;
   approvals: ApprovalsTable;
+  oidc_jtis: OidcJtisTable;
+  lockdowns: LockdownsTable;
+  secret_sightings: SecretSightingsTable;
+  release_evidence: ReleaseEvidenceTable;
 }

@@ -85,6 +85,8 @@ export class CredentialService {
         last_used_at: null,
         revoked_at: null,
         max_uses: null,
+        binding: null,
+        role: null,
       })
       .execute();
     return { id, token, expiresAt };

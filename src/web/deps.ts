@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ApprovalService } from '../approval/index.ts';
 import type { AuditLog } from '../auditlog/index.ts';
 import type { PeopleService, SessionService } from '../identity/index.ts';
+import type { SightingService } from '../sightings/index.ts';
 import type { BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../store/index.ts';
@@ -25,4 +26,5 @@ export interface WebDeps {
   readonly people: PeopleService;
   readonly sessions: SessionService;
   readonly approvals: ApprovalService;
+  readonly sightings: SightingService;
 }

@@ -9,6 +9,7 @@ import { AuthError, NotFoundError, PubgateError } from '../errors/index.ts';
 import { maxPublishBodyBytes, ReleaseService, sha512HexOf, validatePublishDocument, type Release } from '../release/index.ts';
 import { principalCovers, type Principal } from '../tokens/index.ts';
 import { readBody } from './body.ts';
+import { authenticate, requireKind } from './auth.ts';
 import { errorBody, statusFor } from './error-map.ts';
 import { parseNpmPath } from './npm-path.ts';
 import type { WebDeps } from './deps.ts';
@@ -22,23 +23,6 @@ export function sendError(c: Ctx, error: unknown, deps: WebDeps): Response {
   const status = statusFor(error);
   if (status >= 500 && !(error instanceof PubgateError)) deps.logger.error({ err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }, 'internal error');
   return c.json(errorBody(error), status as 400);
-}
-
-async function authenticate(c: Ctx, deps: WebDeps, required: boolean): Promise<Principal | undefined> {
-  const header = c.req.header('authorization');
-  if (header === undefined) {
-    if (required) throw new AuthError('ERR_AUTH_MISSING', 'this needs a pubgate credential: add `//<gate>/npm/:_authToken=<token>` to .npmrc (`pubgate token create`)');
-    return undefined;
-  }
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (match === null) throw new AuthError('ERR_AUTH_BAD_TOKEN', 'use a Bearer pubgate credential');
-  return deps.credentials.authenticate(match[1]!);
-}
-
-function requireKind(principal: Principal | undefined, kinds: readonly string[]): Principal {
-  if (principal === undefined) throw new AuthError('ERR_AUTH_MISSING', 'this needs a pubgate credential');
-  if (!kinds.includes(principal.kind)) throw new AuthError('ERR_AUTH_FORBIDDEN', `a ${principal.kind} credential may not do this`);
-  return principal;
 }
 
 function requesterOf(principal: Principal): { kind: string; id: string } {

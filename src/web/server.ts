@@ -5,6 +5,7 @@ import type { WebDeps } from './deps.ts';
 import { handleNpm, sendError } from './npm-routes.ts';
 import { NotFoundError } from '../errors/index.ts';
 import { registerUiRoutes } from './ui-routes.ts';
+import { registerApiRoutes } from './api-routes.ts';
 
 /** Builds the Hono app for the given dependencies. */
 export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
@@ -26,6 +27,7 @@ export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
   });
   app.get('/metrics', async (c) => c.text(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   registerUiRoutes(app, deps);
+  registerApiRoutes(app, deps);
   app.all('/npm', (c) => c.json({ db_name: 'pubgate' }));
   app.all('/npm/*', (c) => handleNpm(c, deps));
   app.notFound((c) => sendError(c, new NotFoundError('ERR_NOT_FOUND', 'not found'), deps));
