@@ -18,6 +18,7 @@ import { CredentialService } from './tokens/index.ts';
 import { loadMasterKey, VaultStore } from './vault/index.ts';
 import { createWebApp } from './web/index.ts';
 import { SightingService } from './sightings/index.ts';
+import { LockdownService } from './lockdown/index.ts';
 import { scanTarball } from './scan/index.ts';
 
 /** Name of the sealed upstream publish credential. */
@@ -39,6 +40,7 @@ export interface App {
   readonly approvals: ApprovalService;
   readonly challenges: ChallengeService;
   readonly sightings: SightingService;
+  readonly lockdown: LockdownService;
   /** The URL clients use; set when the server listens (or from server.publicUrl). */
   publicUrl(): string;
   close(): Promise<void>;
@@ -86,6 +88,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       : new NpmHttpRegistry({
           url: config.upstream.url,
           timeoutMs: config.upstream.timeoutMs,
+          authenticateReads: config.upstream.authenticateReads,
           credential: async () => {
             const secret = await vault.get(UPSTREAM_TOKEN_SECRET);
             if (secret === undefined) return undefined;
@@ -99,7 +102,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // SQLite serves one instance, so its identity is stable across restarts and a restarted gate
   // resumes its own interrupted publishes at once; on PostgreSQL each process is its own instance.
   const instanceId = config.store.driver === 'sqlite' ? `sqlite:${hostname()}` : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  // The lockdown service needs the release service and vice versa: the release service asks through a closure.
+  let lockdown: LockdownService | undefined;
   const releases = new ReleaseService({
+    assertOpen: async (what) => lockdown?.assertOpen(what),
     store,
     blobs,
     audit,
@@ -126,6 +132,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     },
   });
   const credentials = new CredentialService(store, now);
+  lockdown = new LockdownService({ store, audit, releases, now });
   const urls = { public: config.server.publicUrl ?? `http://localhost:${config.server.port}` };
   const rp = (): RelyingParty => {
     const url = new URL(urls.public);
@@ -136,6 +143,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const sessions = new SessionService(store, { idleSeconds: config.webauthn.sessionIdleSeconds, maxSeconds: config.webauthn.sessionMaxSeconds }, now);
   const approvals = new ApprovalService({ store, audit, releases, people, adminsMayApprove: config.policy.adminsMayApprove, now });
   return {
+    lockdown,
     sightings,
     people,
     sessions,
@@ -201,6 +209,8 @@ export async function startGate(app: App): Promise<RunningGate> {
     sessions: app.sessions,
     approvals: app.approvals,
     sightings: app.sightings,
+    lockdown: app.lockdown,
+    jitTtlSeconds: config.release.jitTtlSeconds,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: web.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));

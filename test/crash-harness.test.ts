@@ -41,16 +41,6 @@ const LANES = 12;
 const REJECT_EVERY = 9;
 const REQUEST_TIMEOUT_MS = 15_000;
 const RELEASE_DEADLINE_MS = 60_000;
-/**
- * Known gate defect (found by this harness): pg-pool removes a client's idle error listener when it
- * checks the client out, and src/store/postgres.ts adds none, so PostgreSQL going away while a client
- * is checked out ends the gate process with an unhandled 'error' event ("Connection terminated
- * unexpectedly"). The harness restarts such an instance like a supervisor would; this check stays
- * `todo` until the store handles client errors.
- */
-const KNOWN_DEFECT_PROCESS_EXIT =
-  'gate defect: an instance exits on an unhandled pg client error when PostgreSQL restarts under load (src/store/postgres.ts)';
-
 /** What the harness decided for one release. */
 interface PlannedRelease {
   readonly name: string;
@@ -739,7 +729,6 @@ for (const server of harnessBackends()) {
 
     it(
       'keeps every gate process running through the PostgreSQL restart',
-      { todo: KNOWN_DEFECT_PROCESS_EXIT },
       () => {
         assert.deepEqual(stats.unexpectedExits, [], `instances that exited on their own (${context()})`);
       },

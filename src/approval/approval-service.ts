@@ -197,7 +197,7 @@ function isRequester(person: Person, release: Release): boolean {
   return release.requester.id === person.name;
 }
 
-/** A release requested with a person's credential needs that person's passkey step-up too. */
+/** A release requested with a person's credential needs that person's passkey step-up too (workloads and bots have no passkey). */
 function requesterMustVerify(release: Release): boolean {
   return release.requester.kind === 'token';
 }

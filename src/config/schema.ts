@@ -74,9 +74,13 @@ export const configSchema = z
               'Unset: packages are served from pubgate\'s own storage.',
           ),
         timeoutMs: z.number().int().min(1000).default(DEFAULTS.upstreamTimeoutMs).describe('Timeout of one upstream request.'),
+        authenticateReads: z
+          .boolean()
+          .default(false)
+          .describe('Send the sealed credential on reads too (a private upstream). By default it goes only with publishes.'),
       })
       .strict()
-      .default({ timeoutMs: DEFAULTS.upstreamTimeoutMs })
+      .default({ timeoutMs: DEFAULTS.upstreamTimeoutMs, authenticateReads: false })
       .describe('The registry behind the gate. Its publish credential is sealed in the store (`pubgate upstream set-token`).'),
     limits: z
       .object({
@@ -126,6 +130,13 @@ export const configSchema = z
           .min(5)
           .default(DEFAULTS.leaseSeconds)
           .describe('How long an instance owns a publish before another may take it over.'),
+        jitTtlSeconds: z
+          .number()
+          .int()
+          .min(30)
+          .max(900)
+          .default(300)
+          .describe('Lifetime of a just-in-time publish credential (single use, bound to package@version+digest).'),
         workerIntervalMs: z
           .number()
           .int()
@@ -138,6 +149,7 @@ export const configSchema = z
         pendingTtlSeconds: DEFAULTS.pendingTtlSeconds,
         publishMaxAttempts: DEFAULTS.publishMaxAttempts,
         leaseSeconds: DEFAULTS.leaseSeconds,
+        jitTtlSeconds: 300,
         workerIntervalMs: DEFAULTS.workerIntervalMs,
       })
       .describe('The release state machine.'),
@@ -166,6 +178,10 @@ export const configSchema = z
           .default('require-extra')
           .describe('When a release adds or changes preinstall/install/postinstall/prepare: allow, require one more approver, or block.'),
         adminsMayApprove: z.boolean().default(false).describe('Whether admins may approve (separation of duties says no).'),
+        publishMode: z
+          .enum(['gate', 'jit'])
+          .default('gate')
+          .describe('After approval, the gate publishes (gate), or waits for the pipeline to publish once with a just-in-time credential (jit).'),
         secrets: z
           .enum(['block', 'warn'])
           .default('block')
@@ -178,6 +194,7 @@ export const configSchema = z
                 approvers: z.number().int().min(1).max(20).optional(),
                 group: z.string().min(1).optional(),
                 installScripts: z.enum(['allow', 'require-extra', 'block']).optional(),
+                publishMode: z.enum(['gate', 'jit']).optional(),
                 exposure: z
                   .array(z.object({ weeklyDownloadsAbove: z.number().int().min(0), approvers: z.number().int().min(1).max(20) }).strict())
                   .default([]),
@@ -196,7 +213,7 @@ export const configSchema = z
           .describe("npm download-counts API base (e.g. https://api.npmjs.org); `<url>/downloads/point/last-week/<pkg>` is asked at hold time."),
       })
       .strict()
-      .default({ approvers: 1, group: 'approvers', installScripts: 'require-extra', adminsMayApprove: false, secrets: 'block', rules: [], weeklyDownloads: {} })
+      .default({ approvers: 1, group: 'approvers', installScripts: 'require-extra', adminsMayApprove: false, publishMode: 'gate', secrets: 'block', rules: [], weeklyDownloads: {} })
       .describe('Release policy: who approves, how many, and when exposure or install scripts ask for more.'),
     log: z
       .object({

@@ -14,6 +14,8 @@ export interface PolicyConfig {
   readonly group: string;
   readonly installScripts: InstallScriptsMode;
   readonly adminsMayApprove: boolean;
+  /** After approval the gate publishes, or waits for the pipeline's just-in-time credential. */
+  readonly publishMode?: 'gate' | 'jit';
   /** Secrets found in a tarball: block the release, or warn the approvers. */
   readonly secrets?: 'block' | 'warn';
   readonly rules: ReadonlyArray<{
@@ -21,6 +23,7 @@ export interface PolicyConfig {
     readonly approvers?: number | undefined;
     readonly group?: string | undefined;
     readonly installScripts?: InstallScriptsMode | undefined;
+    readonly publishMode?: 'gate' | 'jit' | undefined;
     readonly exposure: ReadonlyArray<{ readonly weeklyDownloadsAbove: number; readonly approvers: number }>;
   }>;
   readonly weeklyDownloads: Readonly<Record<string, number>>;
@@ -44,6 +47,7 @@ export interface Decision {
   readonly rule: number | 'default';
   readonly exposureTier: string;
   readonly policyVersion: string;
+  readonly publishMode: 'gate' | 'jit';
 }
 
 /** A stable version id of the policy: sha256 of its canonical JSON, 16 hex. */
@@ -92,5 +96,6 @@ export function evaluatePolicy(policy: PolicyConfig, input: PolicyInput): Decisi
       reasons.push(`install scripts added or changed: one more approval (${required})`);
     } else reasons.push('install scripts added or changed: allowed by policy');
   }
-  return { allow, reasons, requiredApprovals: required, group, rule: index === -1 ? 'default' : index, exposureTier: tier, policyVersion: policyVersionOf(policy) };
+  const publishMode = rule?.publishMode ?? policy.publishMode ?? 'gate';
+  return { allow, reasons, requiredApprovals: required, group, rule: index === -1 ? 'default' : index, exposureTier: tier, policyVersion: policyVersionOf(policy), publishMode };
 }

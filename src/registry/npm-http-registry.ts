@@ -19,6 +19,8 @@ export interface NpmHttpRegistryOptions {
   readonly timeoutMs: number;
   /** Returns the upstream token, unsealed just in time; undefined for anonymous. */
   readonly credential: () => Promise<string | undefined>;
+  /** Send the credential on reads too (a private upstream); by default it goes only with publishes. */
+  readonly authenticateReads?: boolean;
   /** Observes upstream latency (metrics). */
   readonly observe?: (operation: string, seconds: number, ok: boolean) => void;
 }
@@ -42,7 +44,9 @@ export class NpmHttpRegistry implements Registry {
   }
 
   async #fetch(operation: string, path: string, init: RequestInit = {}): Promise<Response> {
-    const token = await this.#options.credential();
+    // The publish credential leaves the gate only when it is needed: publishes (and reads of a
+    // private upstream when configured).
+    const token = operation === 'publish' || this.#options.authenticateReads === true ? await this.#options.credential() : undefined;
     const headers = new Headers(init.headers);
     if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
     headers.set('user-agent', 'pubgate/0.1');

@@ -48,6 +48,7 @@ export interface Release {
   readonly approverGroup: string;
   readonly policy: Readonly<Partial<Decision> & { excluded?: readonly string[] }>;
   readonly requesterVerifiedAt: string | null;
+  readonly publishMode: 'gate' | 'jit';
 }
 
 /** One check and its outcome. */
@@ -77,6 +78,8 @@ export interface ReleaseServiceOptions {
   readonly weeklyDownloads?: (name: string) => Promise<number | undefined>;
   /** The secret scan of every received tarball (findings carry previews, never values). */
   readonly scanTarball?: (tarball: Buffer) => Promise<readonly SecretFinding[]>;
+  /** Throws `ERR_LOCKDOWN` when a lockdown covers the package or identity (the kill switch). */
+  readonly assertOpen?: (what: { package?: string; identity?: string }) => Promise<void>;
   /** Called with every secret found (the gate revokes leaked pubgate credentials). */
   readonly onSecretsFound?: (findings: readonly SecretFinding[], where: { package: string; version: string }) => Promise<void>;
 }
@@ -134,6 +137,7 @@ function toRelease(row: ReleasesTable): Release {
     approverGroup: row.approver_group,
     policy: JSON.parse(row.policy) as Partial<Decision> & { excluded?: string[] },
     requesterVerifiedAt: row.requester_verified_at,
+    publishMode: row.publish_mode as 'gate' | 'jit',
   };
 }
 
@@ -173,6 +177,7 @@ export class ReleaseService {
   async submit(options: SubmitOptions): Promise<Release> {
     const validated = await validatePublishDocument(options.body, { urlName: options.urlName, limits: this.#o.limits });
     options.authorize(validated.name);
+    await this.#o.assertOpen?.({ package: validated.name, identity: options.requester.id });
     const upstream = await this.#o.registry.versionState(validated.name, validated.version);
     if (upstream.exists) {
       throw new ConflictError('ERR_PUBLISH_VERSION_EXISTS', `${validated.name}@${validated.version} is already published; bump the version`);
@@ -269,6 +274,7 @@ export class ReleaseService {
       approver_group: decision.group,
       policy: JSON.stringify({ ...decision, excluded: [...new Set(options.excluded ?? [])] }),
       requester_verified_at: null,
+      publish_mode: decision.publishMode,
     };
     try {
       await this.#o.store.transaction(async (tx) => {
@@ -418,7 +424,8 @@ export class ReleaseService {
             .selectAll()
             .where((eb) =>
               eb.or([
-                eb.and([eb('state', '=', 'approved'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', iso)])]),
+                // jit-mode releases wait for the pipeline's single-use credential instead.
+                eb.and([eb('state', '=', 'approved'), eb('publish_mode', '=', 'gate'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', iso)])]),
                 // A publish whose owner died: its lease ran out.
                 eb.and([eb('state', '=', 'publishing'), eb('lease_until', '<', iso)]),
               ]),
@@ -456,6 +463,8 @@ export class ReleaseService {
   async #publishClaimed(row: ReleasesTable): Promise<boolean> {
     const { manifest, access } = JSON.parse(row.manifest) as { manifest: Record<string, unknown>; access: string | null };
     try {
+      // The kill switch wins over an approval that came before it.
+      await this.#o.assertOpen?.({ package: row.package, identity: row.requester_id });
       // Re-read from the content-addressed store: the bytes are verified against the approved digest.
       const tarball = await this.#o.blobs.get(sha512HexOf(row.integrity));
       const outcome = await this.#o.registry.publish({ name: row.package, version: row.version, tag: row.tag, access, manifest, tarball, integrity: row.integrity });
@@ -464,7 +473,7 @@ export class ReleaseService {
       return true;
     } catch (error) {
       const code = error instanceof PubgateError ? error.code : 'ERR_INTERNAL';
-      const permanent = code === 'ERR_UPSTREAM_VERSION_CONFLICT' || code === 'ERR_BLOB_CORRUPT' || code === 'ERR_BLOB_MISSING';
+      const permanent = code === 'ERR_UPSTREAM_VERSION_CONFLICT' || code === 'ERR_BLOB_CORRUPT' || code === 'ERR_BLOB_MISSING' || code === 'ERR_LOCKDOWN';
       if (permanent || row.attempts >= this.#o.publishMaxAttempts) {
         await this.#finishPublish(row, 'failed', { actor: 'gate', reason: `publish failed: ${code}`, data: { code } }, () => ({ lease_owner: null, lease_until: null }));
         this.#o.logger.error({ release: row.id, code }, 'release failed');
@@ -493,6 +502,26 @@ export class ReleaseService {
       // Our lease was taken over (we were too slow); the new owner finishes the release.
       if (!(error instanceof ConflictError)) throw error;
     }
+  }
+
+  /**
+   * Publishes an approved jit-mode release now, for a just-in-time credential that was just
+   * consumed. Resolves with the release in its final state (published, or failed).
+   */
+  async publishForJit(id: string, actor: string): Promise<Release> {
+    const now = this.#now().toISOString();
+    await this.#o.store.transaction(async (tx) => {
+      const updated = await tx.updateTable('releases').set({ publish_mode: 'gate', next_attempt_at: now, updated_at: now }).where('id', '=', id).where('state', '=', 'approved').where('publish_mode', '=', 'jit').executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) throw new ConflictError('ERR_RELEASE_STATE', `release ${id} is not an approved release waiting for its pipeline`);
+      await this.#o.audit.appendIn(tx, { actor, action: 'release.jit_publish', subject: `release:${id}`, data: {} });
+    });
+    await this.publishDue();
+    for (let i = 0; i < 600; i++) {
+      const release = await this.get(id);
+      if (release.state === 'published' || release.state === 'failed') return release;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return this.get(id);
   }
 
   /** Releases leases held by this instance's previous life (single-instance SQLite restarts resume at once). */

@@ -17,8 +17,13 @@ export interface OpenPostgresStoreOptions {
 /** Connects to PostgreSQL. */
 export function openPostgresStore(options: OpenPostgresStoreOptions): Store {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
-  // An idle client's error (e.g. the server restarting) must not crash the process; the pool drops it.
+  // A client's error (e.g. the server restarting) must not crash the process. The pool handles idle
+  // clients ('error' on the pool) but removes its listener while a client is checked out, so every
+  // client gets its own listener too; the failed query rejects and the pool drops the client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     dialect: 'postgres',

@@ -38,6 +38,8 @@ export interface ReleasesTable {
   policy: string;
   /** When the requester authenticated the request with a passkey (npm web-auth step-up). */
   requester_verified_at: string | null;
+  /** `gate` publishes on approval; `jit` waits for the pipeline's single-use publish credential. */
+  publish_mode: string;
 }
 
 /** People: passkey-only accounts. */

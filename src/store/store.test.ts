@@ -34,7 +34,7 @@ function release(id: string, state: string, version = '1.0.0') {
     id, package: 'p', version, integrity: 'sha512-x', shasum: 'x', size: 1, state, tag: 'latest', channel: 'publish',
     requester_kind: 'token', requester_id: 'a', manifest: '{}', checks: '[]', reason: null, created_at: now, updated_at: now,
     expires_at: now, published_at: null, attempts: 0, lease_owner: null, lease_until: null, next_attempt_at: null, completion_hash: null,
-    required_approvals: 1, approver_group: 'approvers', policy: '{}', requester_verified_at: null,
+    required_approvals: 1, approver_group: 'approvers', policy: '{}', requester_verified_at: null, publish_mode: 'gate',
   };
 }
 

@@ -1,7 +1,10 @@
 /** The JSON API under /api/v1 for machines: scan agents today; tokens and evidence as they land. */
 import type { Context, Hono } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
-import { ValidationError } from '../errors/index.ts';
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/index.ts';
+import { scanText } from '../scan/index.ts';
+import { principalCovers } from '../tokens/index.ts';
 import type { SightingInput } from '../sightings/index.ts';
 import { authenticate, requireKind } from './auth.ts';
 import { readBody } from './body.ts';
@@ -33,6 +36,82 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
         return sendError(c, error, deps);
       }
     };
+
+  /** A token from an RFC 7662/7009 request body (form-encoded or JSON). */
+  async function tokenParameter(c: Ctx): Promise<string> {
+    const body = await readBody(c.env.incoming, 16 * 1024, 'ERR_REQUEST_TOO_LARGE');
+    const text = body.toString('utf8');
+    const token = (c.req.header('content-type') ?? '').includes('json') ? String((JSON.parse(text || '{}') as { token?: unknown }).token ?? '') : new URLSearchParams(text).get('token') ?? '';
+    if (token === '') throw new ValidationError('ERR_REQUEST_NO_TOKEN', 'the request names no token (token=…)');
+    return token;
+  }
+
+  // RFC 7662: any live pubgate credential may ask what a token is (never the token back).
+  app.post(
+    '/api/v1/tokens/introspect',
+    guarded(async (c) => {
+      await authenticate(c, deps, true);
+      return c.json(await deps.credentials.introspect(await tokenParameter(c)));
+    }),
+  );
+  // RFC 7009: holding a token is enough to revoke it; the answer is 200 whether or not it existed.
+  app.post(
+    '/api/v1/tokens/revoke',
+    guarded(async (c) => {
+      const outcome = await deps.credentials.revokeToken(await tokenParameter(c));
+      if (outcome.revoked) await deps.audit.append({ actor: 'token-holder', action: 'credential.revoked', subject: `credential:${outcome.id ?? ''}`, data: { via: 'rfc7009' } });
+      return c.body(null, 200);
+    }),
+  );
+
+  // A pipeline asks for its single-use publish credential for an approved release.
+  app.post(
+    '/api/v1/releases/:id/jit',
+    guarded(async (c) => {
+      const principal = requireKind(await authenticate(c, deps, true), ['build']);
+      const release = await deps.releases.get(c.req.param('id') ?? '');
+      if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+      await deps.lockdown.assertOpen({ package: release.package, identity: principal.identity });
+      if (release.state !== 'approved' || release.publishMode !== 'jit') {
+        throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}${release.publishMode === 'jit' ? '' : ' and published by the gate itself'}; a just-in-time credential is minted only for an approved release that waits for its pipeline`);
+      }
+      const issued = await deps.store.transaction(async (tx) => {
+        const binding = { action: 'publish' as const, package: release.package, version: release.version, integrity: release.integrity, release: release.id };
+        const created = await deps.credentials.issueIn(tx, { kind: 'jit', identity: principal.identity, scope: [release.package], ttlSeconds: deps.jitTtlSeconds, binding, role: 'publish' });
+        await deps.audit.appendIn(tx, { actor: `${principal.kind}:${principal.identity}`, action: 'credential.jit_minted', subject: `credential:${created.id}`, data: { ...binding, expiresAt: created.expiresAt } });
+        return { ...created, binding };
+      });
+      return c.json({ token: issued.token, expiresAt: issued.expiresAt, binding: issued.binding });
+    }),
+  );
+
+  // A test identity attaches evidence (test results, CI logs) to a staged release; logs are scanned.
+  app.post(
+    '/api/v1/releases/:id/evidence',
+    guarded(async (c) => {
+      const principal = requireKind(await authenticate(c, deps, true), ['test']);
+      const release = await deps.releases.get(c.req.param('id') ?? '');
+      if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+      if (release.state !== 'awaiting_approval') throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
+      const body = await readJsonObject(c, 5 * 1024 * 1024 + 4096);
+      const kind = String(body['kind'] ?? '');
+      if (kind !== 'test-results' && kind !== 'ci-log') throw new ValidationError('ERR_EVIDENCE_BAD_KIND', 'kind is test-results or ci-log');
+      const name = String(body['name'] ?? kind).slice(0, 200);
+      const content = String(body['content'] ?? '');
+      const { key } = await deps.sightings.fingerprintKey();
+      const findings = scanText(content, name, { fingerprintKey: key }).filter((f) => f.kind === 'secret');
+      if (findings.length > 0) {
+        await deps.sightings.report(`test:${principal.identity}`, { host: 'ci', context: 'ci-log', findings: findings.map((f) => ({ ruleId: f.ruleId, fingerprint: f.fingerprint, path: `${release.id}/${name}`, line: f.line, pubgateTokenHash: f.pubgateTokenHash })) });
+      }
+      const summary = { bytes: Buffer.byteLength(content), lines: content.split('\n').length, passed: body['passed'] === undefined ? null : Boolean(body['passed']), secrets: findings.map(({ ruleId, line, preview }) => ({ ruleId, line, preview })) };
+      const id = randomUUID();
+      await deps.store.transaction(async (tx) => {
+        await tx.insertInto('release_evidence').values({ id, release_id: release.id, kind, name, identity: principal.identity, summary: JSON.stringify(summary), at: new Date().toISOString() }).execute();
+        await deps.audit.appendIn(tx, { actor: `test:${principal.identity}`, action: 'release.evidence', subject: `release:${release.id}`, data: { kind, name, ...summary } });
+      });
+      return c.json({ id, ...summary }, 201);
+    }),
+  );
 
   // Scan agents: the HMAC key they fingerprint with, and their reports (fingerprints, never secrets).
   app.get(

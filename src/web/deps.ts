@@ -4,6 +4,7 @@ import type { ApprovalService } from '../approval/index.ts';
 import type { AuditLog } from '../auditlog/index.ts';
 import type { PeopleService, SessionService } from '../identity/index.ts';
 import type { SightingService } from '../sightings/index.ts';
+import type { LockdownService } from '../lockdown/index.ts';
 import type { BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../store/index.ts';
@@ -27,4 +28,7 @@ export interface WebDeps {
   readonly sessions: SessionService;
   readonly approvals: ApprovalService;
   readonly sightings: SightingService;
+  readonly lockdown: LockdownService;
+  /** Lifetime of just-in-time publish credentials (at most 5 minutes by default). */
+  readonly jitTtlSeconds: number;
 }

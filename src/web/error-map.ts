@@ -10,6 +10,11 @@ const exact: Readonly<Record<string, number>> = Object.freeze({
   ERR_AUTH_FORBIDDEN: 403,
   ERR_AUTH_SCOPE: 403,
   ERR_POLICY_BLOCKED: 403,
+  ERR_LOCKDOWN: 403,
+  ERR_LOCKDOWN_NOT_FOUND: 404,
+  ERR_TOKEN_USED: 409,
+  ERR_TOKEN_BINDING_MISMATCH: 403,
+  ERR_TOKEN_WRONG_KIND: 403,
   ERR_POLICY_SECRET_FOUND: 403,
   ERR_APPROVAL_STEP_UP_REQUIRED: 403,
   ERR_PUBLISH_OTP_INVALID: 403,
@@ -50,9 +55,16 @@ const byPrefix: ReadonlyArray<readonly [string, number]> = [
   ['ERR_UPSTREAM_', 502],
 ];
 
+/** Errors of a database that is down or restarting: the answer is 503 (try again), not 500. */
+function isStoreUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === '57P01' || code === '57P03' || code === 'SQLITE_BUSY' || /Connection terminated|connection timeout/i.test(message);
+}
+
 /** HTTP status for an error. */
 export function statusFor(error: unknown): number {
-  if (!(error instanceof PubgateError)) return 500;
+  if (!(error instanceof PubgateError)) return isStoreUnavailable(error) ? 503 : 500;
   const direct = exact[error.code];
   if (direct !== undefined) return direct;
   for (const [prefix, status] of byPrefix) if (error.code.startsWith(prefix)) return status;
@@ -64,6 +76,8 @@ export function statusFor(error: unknown): number {
  * Internal errors say nothing about their cause (it may hold paths or secrets).
  */
 export function errorBody(error: unknown): { error: string; code: string; details?: Readonly<Record<string, unknown>> } {
-  if (!(error instanceof PubgateError)) return { error: 'internal error', code: 'ERR_INTERNAL' };
+  if (!(error instanceof PubgateError)) {
+    return isStoreUnavailable(error) ? { error: 'the database is unavailable; try again shortly', code: 'ERR_STORE_UNAVAILABLE' } : { error: 'internal error', code: 'ERR_INTERNAL' };
+  }
   return { error: `[${error.code}] ${error.message}`, code: error.code, ...(error.details === undefined ? {} : { details: error.details }) };
 }

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { AuthError, NotFoundError, PubgateError } from '../errors/index.ts';
 import { maxPublishBodyBytes, ReleaseService, sha512HexOf, validatePublishDocument, type Release } from '../release/index.ts';
-import { principalCovers, type Principal } from '../tokens/index.ts';
+import { principalCovers, REQUEST_KINDS, type Principal } from '../tokens/index.ts';
 import { readBody } from './body.ts';
 import { authenticate, requireKind } from './auth.ts';
 import { errorBody, statusFor } from './error-map.ts';
@@ -25,8 +25,21 @@ export function sendError(c: Ctx, error: unknown, deps: WebDeps): Response {
   return c.json(errorBody(error), status as 400);
 }
 
+/** Who asks: a person's credential (`token`, who must also step up), a CI workload, or a bot. */
 function requesterOf(principal: Principal): { kind: string; id: string } {
-  return { kind: 'token', id: principal.identity };
+  const kind = principal.kind === 'build' ? 'workload' : principal.kind === 'bot' ? 'bot' : 'token';
+  return { kind, id: principal.identity };
+}
+
+/**
+ * Install and publish intent never mix: a credential that can request or publish reads only the
+ * package documents of its own packages (npm publish checks existing versions) and never installs;
+ * installing takes a `read` credential (or anonymous reads).
+ */
+function assertReadIntent(principal: Principal | undefined, name: string, tarball: boolean): void {
+  if (principal === undefined || principal.kind === 'read') return;
+  if (!tarball && REQUEST_KINDS.includes(principal.kind) && principalCovers(principal, name)) return;
+  throw new AuthError('ERR_AUTH_INTENT', `a ${principal.kind} credential cannot ${tarball ? 'install packages' : 'read this package'}; use a read credential for installs`);
 }
 
 function originOf(c: Ctx): { ip: string; userAgent: string } {
@@ -74,9 +87,11 @@ export async function handleNpm(c: Ctx, deps: WebDeps): Promise<Response> {
     if (path.kind === 'special') return await handleSpecial(c, deps, path.segments, method);
     const { name, rest } = path;
     if (method === 'GET' || method === 'HEAD') {
-      await authenticate(c, deps, false);
+      const principal = await authenticate(c, deps, false);
+      const tarball = rest.length === 2 && rest[0] === '-';
+      assertReadIntent(principal, name, tarball);
       if (rest.length === 0) return await sendPackument(c, deps, name);
-      if (rest.length === 2 && rest[0] === '-') return await sendTarball(c, deps, name, rest[1]!);
+      if (tarball) return await sendTarball(c, deps, name, rest[1]!);
       throw new NotFoundError('ERR_NOT_FOUND', 'not found');
     }
     if (method === 'PUT' && rest.length === 0) return await handlePublish(c, deps, name);
@@ -105,8 +120,9 @@ async function sendTarball(c: Ctx, deps: WebDeps, name: string, file: string): P
 }
 
 async function handlePublish(c: Ctx, deps: WebDeps, name: string): Promise<Response> {
-  const principal = requireKind(await authenticate(c, deps, true), ['request']);
+  const principal = requireKind(await authenticate(c, deps, true), [...REQUEST_KINDS, 'jit']);
   const body = await readBody(c.env.incoming, maxPublishBodyBytes(deps.limits));
+  if (principal.kind === 'jit') return publishWithJit(c, deps, name, body);
   const otp = c.req.header('npm-otp');
   if (otp !== undefined) {
     // npm's retry after the web-auth poll returned our completion token: succeed only if that
@@ -135,6 +151,22 @@ async function handlePublish(c: Ctx, deps: WebDeps, name: string): Promise<Respo
   );
 }
 
+/**
+ * A pipeline publishing an approved release itself with its just-in-time credential: the bytes
+ * must be the approved ones, the credential is used once (atomically), and the answer is a 2xx only
+ * once the package is really published.
+ */
+async function publishWithJit(c: Ctx, deps: WebDeps, name: string, body: Buffer): Promise<Response> {
+  const validated = await validatePublishDocument(body, { urlName: name, limits: deps.limits });
+  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+  await deps.lockdown.assertOpen({ package: validated.name });
+  const principal = await deps.credentials.consumeJit(token, { package: validated.name, version: validated.version, integrity: validated.integrity });
+  const releaseId = principal.binding?.release ?? '';
+  const release = await deps.releases.publishForJit(releaseId, `jit:${principal.identity}`);
+  if (release.state !== 'published') throw new PubgateError('ERR_UPSTREAM_PUBLISH_FAILED', `the publish of release ${release.id} ${release.state}: ${release.reason ?? ''}`);
+  return c.json({ ok: true, id: release.package, release: release.id }, 200);
+}
+
 async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[], method: string): Promise<Response> {
   const [head, ...rest] = segments;
   if (head === 'ping' && method === 'GET') return c.json({});
@@ -152,13 +184,13 @@ async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], metho
   if (rest[0] === 'package' && method === 'POST') {
     const name = rest.length === 2 ? rest[1]! : rest.length === 3 && rest[1]!.startsWith('@') ? `${rest[1]}/${rest[2]}` : undefined;
     if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
-    const principal = requireKind(await authenticate(c, deps, true), ['request']);
+    const principal = requireKind(await authenticate(c, deps, true), REQUEST_KINDS);
     const body = await readBody(c.env.incoming, maxPublishBodyBytes(deps.limits));
     const release = await deps.releases.submit({ urlName: name, body, channel: 'stage', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c) });
     // Staging did happen (nothing was published), so a 2xx is honest here; npm prints the stage id.
     return c.json({ stageId: release.id, state: release.state }, 201);
   }
-  const principal = requireKind(await authenticate(c, deps, true), ['request', 'read']);
+  const principal = requireKind(await authenticate(c, deps, true), [...REQUEST_KINDS, 'test']);
   if (rest.length === 0 && method === 'GET') {
     const page = Math.max(0, Number(c.req.query('page') ?? 0) || 0);
     const perPage = Math.min(100, Math.max(1, Number(c.req.query('perPage') ?? 100) || 100));
@@ -188,7 +220,7 @@ async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], metho
 }
 
 async function handleDone(c: Ctx, deps: WebDeps, id: string): Promise<Response> {
-  const principal = requireKind(await authenticate(c, deps, true), ['request']);
+  const principal = requireKind(await authenticate(c, deps, true), REQUEST_KINDS);
   const release = await visibleRelease(deps, principal, id);
   if (release.requester.id !== principal.identity) throw new AuthError('ERR_AUTH_FORBIDDEN', 'only the requester polls its release');
   if (ReleaseService.isFinal(release)) {

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { buildApp, createLogger, startGate, UPSTREAM_TOKEN_SECRET, type App, type RunningGate } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { writeNewMasterKey } from '../../src/vault/index.ts';
+import type { CredentialKind } from '../../src/tokens/index.ts';
 import { freePort, waitForHttp } from './net.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -53,7 +54,7 @@ export interface TestGate {
   readonly config: Config;
   readonly dir: string;
   /** A `request` credential for `identity`, scope `*` unless given. */
-  issueToken(identity: string, scope?: string[], kind?: 'request' | 'read' | 'agent'): Promise<string>;
+  issueToken(identity: string, scope?: string[], kind?: CredentialKind): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -63,8 +64,8 @@ export async function sealUpstreamToken(app: App, token: string): Promise<void> 
 }
 
 /** Issues a credential through the app (as `pubgate token create` does). */
-export async function issueToken(app: App, identity: string, scope: string[] = ['*'], kind: 'request' | 'read' | 'agent' = 'request'): Promise<string> {
-  const issued = await app.store.transaction((tx) => app.credentials.issueIn(tx, { kind, identity, scope, ttlSeconds: 3600 }));
+export async function issueToken(app: App, identity: string, scope: string[] = ['*'], kind: CredentialKind = 'request'): Promise<string> {
+  const issued = await app.store.transaction((tx) => app.credentials.issueIn(tx, { kind, identity, scope, ttlSeconds: kind === 'build' ? 900 : 3600 }));
   return issued.token;
 }
 

@@ -63,7 +63,11 @@ export async function startHoldProxy(target: string): Promise<HoldProxy> {
           signalHeld();
           return;
         }
-        res.writeHead(status, { 'content-type': String(headers['content-type'] ?? 'application/json') });
+        res.writeHead(status, {
+          'content-type': String(headers['content-type'] ?? 'application/json'),
+          // Verdaccio gzips larger documents: pass the encoding on, or the body is unreadable.
+          ...(headers['content-encoding'] === undefined ? {} : { 'content-encoding': String(headers['content-encoding']) }),
+        });
         res.end(payload);
       });
     });

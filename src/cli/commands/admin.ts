@@ -47,7 +47,7 @@ export function registerAdminCommands(program: Command): void {
       .command('create')
       .description('Issue a credential. `request` may ask for releases (never approve or publish); `read` may install; `agent` may report scan findings.')
       .requiredOption('--identity <name>', 'who holds it (e.g. alice, ci:acme/web)')
-      .option('--kind <kind>', 'request | read | agent', 'request')
+      .option('--kind <kind>', 'request | read | agent | test | bot (build credentials come from OIDC exchanges only)', 'request')
       .option('--scope <patterns...>', 'packages it covers: name, @scope/name, @scope/*, or *', ['*'])
       .option('--ttl <duration>', 'lifetime (e.g. 12h, 30d)', '30d')
       .option('--json', 'print JSON'),
@@ -127,5 +127,42 @@ export function registerAdminCommands(program: Command): void {
   });
   withConfigOption(config.command('check').description('Validate a config file and print the resolved values.')).action((options: { config?: string }) => {
     sayJson(resolveConfig(options));
+  });
+}
+
+/** Registers `pubgate lockdown` (the kill switch). */
+export function registerLockdownCommand(program: Command): void {
+  withConfigOption(
+    program
+      .command('lockdown')
+      .description(
+        'The kill switch. `pubgate lockdown <package|@scope/*|identity:<name>|all> --reason …` revokes every live credential in scope,\n' +
+          'rejects pending releases, and refuses new exchanges, requests and publishes until `pubgate lockdown lift <id>`.\n' +
+          '`pubgate lockdown list` shows the active ones.',
+      )
+      .argument('<target>', 'package, @scope/*, identity:<name>, all — or `lift` / `list`')
+      .argument('[id]', 'with `lift`: the lockdown id')
+      .option('-r, --reason <text>', 'why (recorded in the audit log)')
+      .option('--json', 'print JSON'),
+  ).action(async (target: string, id: string | undefined, options: { config?: string; reason?: string; json?: boolean }) => {
+    await withApp(options, async (app) => {
+      if (target === 'list') {
+        const active = await app.lockdown.active();
+        if (options.json === true) sayJson(active);
+        else if (active.length === 0) say('no active lockdown');
+        else for (const l of active) say(`${l.id}  ${l.target}  since ${l.createdAt} by ${l.createdBy}: ${l.reason}`);
+        return;
+      }
+      if (target === 'lift') {
+        if (id === undefined) throw new RangeError('name the lockdown to lift: pubgate lockdown lift <id> (see pubgate lockdown list)');
+        await app.lockdown.lift(id, 'cli:admin');
+        say(`lifted ${id}`);
+        return;
+      }
+      if (options.reason === undefined || options.reason.trim() === '') throw new RangeError('a lockdown needs --reason');
+      const outcome = await app.lockdown.lock(target, options.reason, 'cli:admin');
+      if (options.json === true) sayJson(outcome);
+      else say(`lockdown ${outcome.lockdown.id} on ${target}: ${outcome.revokedCredentials} credential(s) revoked, ${outcome.rejectedReleases} release(s) rejected`);
+    });
   });
 }

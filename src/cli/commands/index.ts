@@ -1,6 +1,6 @@
 /** Registers every command on the program. One line per command module. */
 import type { Command } from 'commander';
-import { registerAdminCommands } from './admin.ts';
+import { registerAdminCommands, registerLockdownCommand } from './admin.ts';
 import { registerAuditCommand } from './audit.ts';
 import { registerReleaseCommands } from './release.ts';
 import { registerServeCommands } from './serve.ts';
@@ -11,6 +11,7 @@ export function registerCommands(program: Command): void {
   registerServeCommands(program);
   registerReleaseCommands(program);
   registerAdminCommands(program);
+  registerLockdownCommand(program);
   registerScanCommand(program);
   registerAuditCommand(program);
 }
