@@ -53,12 +53,13 @@ export interface BuildAppOptions {
 }
 
 /** Creates a logger that never prints credentials, even if one slips into a log object. */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const options = {
     level,
     base: { service: 'pubgate' },
     redact: { paths: ['authorization', '*.authorization', 'token', '*.token', 'headers', '*.headers', 'password', '*.password'], censor: '[redacted]' },
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 function openStore(config: Config): Store {
@@ -89,6 +90,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
           url: config.upstream.url,
           timeoutMs: config.upstream.timeoutMs,
           authenticateReads: config.upstream.authenticateReads,
+          observe: observeUpstream,
           credential: async () => {
             const secret = await vault.get(UPSTREAM_TOKEN_SECRET);
             if (secret === undefined) return undefined;
@@ -181,11 +183,56 @@ interface MutableApp extends App {
   setPublicUrl(url: string): void;
 }
 
-/** Renders the Prometheus text exposition. */
+/** Upstream request durations, in this process (buckets in seconds). */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const upstreamLatency = new Map<string, { buckets: number[]; sum: number; count: number }>();
+
+/** Records one upstream request's duration. */
+function observeUpstream(operation: string, seconds: number, ok: boolean): void {
+  const key = `operation="${operation}",outcome="${ok ? 'ok' : 'error'}"`;
+  let entry = upstreamLatency.get(key);
+  if (entry === undefined) {
+    entry = { buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+    upstreamLatency.set(key, entry);
+  }
+  LATENCY_BUCKETS.forEach((bound, i) => {
+    if (seconds <= bound) entry.buckets[i]!++;
+  });
+  entry.sum += seconds;
+  entry.count++;
+}
+
+/**
+ * Renders the Prometheus text exposition. State counts come from the database, so every instance
+ * reports the same gate-wide figures; upstream latency is this instance's own.
+ */
 async function renderMetrics(app: App): Promise<string> {
+  const db = app.store.db;
   const counts = await app.releases.countByState();
-  const lines = ['# HELP pubgate_releases Releases by state.', '# TYPE pubgate_releases gauge'];
+  const lines: string[] = ['# HELP pubgate_releases Releases by state.', '# TYPE pubgate_releases gauge'];
   for (const state of RELEASE_STATES) lines.push(`pubgate_releases{state="${state}"} ${counts[state] ?? 0}`);
+  const approvals = await db.selectFrom('approvals').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  lines.push('# HELP pubgate_approvals_total Passkey approvals recorded.', '# TYPE pubgate_approvals_total counter', `pubgate_approvals_total ${Number(approvals?.n ?? 0)}`);
+  const creds = await db
+    .selectFrom('credentials')
+    .select(['kind'])
+    .select((eb) => [eb.fn.countAll<number>().as('issued'), eb.fn.sum<number>('uses').as('uses'), eb.fn.count<number>('revoked_at').as('revoked')])
+    .groupBy('kind')
+    .execute();
+  lines.push('# HELP pubgate_credentials_minted_total Credentials issued, by kind.', '# TYPE pubgate_credentials_minted_total counter');
+  for (const c of creds) lines.push(`pubgate_credentials_minted_total{kind="${c.kind}"} ${Number(c.issued)}`);
+  lines.push('# HELP pubgate_credentials_used_total Single-use credential uses, by kind.', '# TYPE pubgate_credentials_used_total counter');
+  for (const c of creds) lines.push(`pubgate_credentials_used_total{kind="${c.kind}"} ${Number(c.uses ?? 0)}`);
+  lines.push('# HELP pubgate_credentials_revoked_total Credentials revoked (by hand, at use, by lockdown or leak), by kind.', '# TYPE pubgate_credentials_revoked_total counter');
+  for (const c of creds) lines.push(`pubgate_credentials_revoked_total{kind="${c.kind}"} ${Number(c.revoked)}`);
+  lines.push('# HELP pubgate_lockdowns_active Active lockdowns.', '# TYPE pubgate_lockdowns_active gauge', `pubgate_lockdowns_active ${(await app.lockdown.active()).length}`);
+  lines.push('# HELP pubgate_upstream_request_duration_seconds Upstream registry requests.', '# TYPE pubgate_upstream_request_duration_seconds histogram');
+  for (const [labels, entry] of upstreamLatency) {
+    LATENCY_BUCKETS.forEach((bound, i) => lines.push(`pubgate_upstream_request_duration_seconds_bucket{${labels},le="${bound}"} ${entry.buckets[i]}`));
+    lines.push(`pubgate_upstream_request_duration_seconds_bucket{${labels},le="+Inf"} ${entry.count}`);
+    lines.push(`pubgate_upstream_request_duration_seconds_sum{${labels}} ${entry.sum.toFixed(6)}`);
+    lines.push(`pubgate_upstream_request_duration_seconds_count{${labels}} ${entry.count}`);
+  }
   return lines.join('\n') + '\n';
 }
 

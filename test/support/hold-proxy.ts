@@ -6,7 +6,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo, Socket } from 'node:net';
 
 /** When to hold a matching PUT. */
-export type HoldMode = 'before-upstream' | 'after-upstream' | 'pass';
+export type HoldMode = 'before-upstream' | 'after-upstream' | 'delay' | 'pass';
 
 /** The proxy and what it saw. */
 export interface HoldProxy {
@@ -61,6 +61,15 @@ export async function startHoldProxy(target: string): Promise<HoldProxy> {
         if (isPublish && state.mode === 'after-upstream') {
           // The upstream has the package; the gate never hears so.
           signalHeld();
+          return;
+        }
+        if (isPublish && state.mode === 'delay') {
+          // A slow upstream: the answer comes a second later (a publish in flight).
+          signalHeld();
+          setTimeout(() => {
+            res.writeHead(status, { 'content-type': String(headers['content-type'] ?? 'application/json') });
+            res.end(payload);
+          }, 1000);
           return;
         }
         res.writeHead(status, {
