@@ -1,5 +1,10 @@
 /** Workload identity: OIDC tokens from CI (GitHub Actions, GitLab CI, any discovery issuer) checked against trusted publishers. */
-export { verifyWorkloadToken, VERIFY_WORKLOAD_DEFAULTS, FORBIDDEN_GITHUB_EVENTS, FORBIDDEN_GITLAB_PIPELINE_SOURCES } from './verify-workload.ts';
+export {
+  verifyWorkloadToken,
+  VERIFY_WORKLOAD_DEFAULTS,
+  FORBIDDEN_GITHUB_EVENTS,
+  FORBIDDEN_GITLAB_PIPELINE_SOURCES,
+} from './verify-workload.ts';
 export type { VerifyWorkloadTokenOptions, WorkloadIdentity } from './verify-workload.ts';
 export {
   validateTrustedPublishers,

@@ -82,7 +82,9 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** Throws `RangeError` unless every entry is a known asymmetric signature algorithm. */
@@ -90,7 +92,9 @@ export function assertAlgorithms(algorithms: readonly string[]): void {
   if (algorithms.length === 0) throw new RangeError('the algorithm allow-list is empty');
   for (const alg of algorithms) {
     if (!ASYMMETRIC_ALGORITHMS.includes(alg)) {
-      throw new RangeError(`algorithm ${JSON.stringify(alg)} may not be allowed (asymmetric signatures only)`);
+      throw new RangeError(
+        `algorithm ${JSON.stringify(alg)} may not be allowed (asymmetric signatures only)`,
+      );
     }
   }
 }
@@ -112,31 +116,39 @@ export async function verifyJwsSignature(
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   assertAlgorithms(algorithms);
   let payload: Uint8Array;
+  // What the key source threw (a coded refusal, JWKS unavailable, or a caller's TypeError) passes
+  // through unchanged; everything jose throws becomes a refusal.
+  let keyError: unknown;
   try {
     const result = await compactVerify(
       token,
-      (header) =>
-        options.keys.resolveKey(options.issuer, {
-          alg: String(header.alg),
-          ...(typeof header.kid === 'string' ? { kid: header.kid } : {}),
-        }),
+      async (header) => {
+        try {
+          return await options.keys.resolveKey(options.issuer, {
+            alg: String(header.alg),
+            ...(typeof header.kid === 'string' ? { kid: header.kid } : {}),
+          });
+        } catch (error) {
+          keyError = error;
+          throw error;
+        }
+      },
       // jose checks the allow-list before it asks for a key, so a refused alg never causes a fetch.
       { algorithms: [...algorithms] },
     );
     payload = result.payload;
   } catch (error) {
+    if (keyError !== undefined && error === keyError) throw error;
     // The cause is dropped on purpose: nothing derived from the token leaves this module.
     throw toOidcError(error);
   }
   const claims = parseJsonObject(new TextDecoder().decode(payload));
-  if (claims === undefined) throw refuse('malformed', 'the token payload is not a JSON object', { part: 'payload' });
+  if (claims === undefined)
+    throw refuse('malformed', 'the token payload is not a JSON object', { part: 'payload' });
   return claims;
 }
 
 function toOidcError(error: unknown): Error {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_OIDC_')) {
-    return error;
-  }
   if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {
     return refuse('algNotAllowed', 'the token algorithm is not allowed');
   }
@@ -205,7 +217,8 @@ function isFetchableUrl(url: string, allowInsecureLoopback: boolean): boolean {
   } catch {
     return false;
   }
-  if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '') return false;
+  if (parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '')
+    return false;
   if (parsed.protocol === 'https:') return true;
   return parsed.protocol === 'http:' && allowInsecureLoopback && LOOPBACK_HOSTS.has(parsed.hostname);
 }
@@ -316,13 +329,20 @@ export class RemoteJwksProvider implements JwksProvider {
     return pending;
   }
 
-  async #fetchKeySet(issuer: string, state: IssuerState, reason: 'expired' | 'unknown-kid'): Promise<CachedKeySet> {
+  async #fetchKeySet(
+    issuer: string,
+    state: IssuerState,
+    reason: 'expired' | 'unknown-kid',
+  ): Promise<CachedKeySet> {
     const jwksUri =
       this.#options.jwksUris[issuer] ??
       // A rotation changes keys, not the discovery document, so a kid refresh reuses the known jwks_uri.
-      (reason === 'unknown-kid' && state.keySet !== undefined ? state.keySet.jwksUri : await this.#discoverJwksUri(issuer));
+      (reason === 'unknown-kid' && state.keySet !== undefined
+        ? state.keySet.jwksUri
+        : await this.#discoverJwksUri(issuer));
     const document = await this.#fetchJson(jwksUri, issuer, 'jwks');
-    const keys = typeof document === 'object' && document !== null ? (document as { keys?: unknown }).keys : undefined;
+    const keys =
+      typeof document === 'object' && document !== null ? (document as { keys?: unknown }).keys : undefined;
     if (!Array.isArray(keys)) throw unavailable(issuer, 'bad-jwks');
     // Only public, asymmetric keys: an `oct` key or one with private members is never a verification key.
     const usable = keys
@@ -411,25 +431,36 @@ async function readLimited(response: Response, limit: number): Promise<string | 
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function selectKey(keySet: CachedKeySet, hint: JwsKeyHint, issuer: string): Promise<VerificationKey | undefined> {
+async function selectKey(
+  keySet: CachedKeySet,
+  hint: JwsKeyHint,
+  issuer: string,
+): Promise<VerificationKey | undefined> {
   try {
     return await keySet.select({ alg: hint.alg, ...(hint.kid === undefined ? {} : { kid: hint.kid }) });
   } catch (error) {
     if (error instanceof joseErrors.JWKSNoMatchingKey) return undefined;
     if (error instanceof joseErrors.JWKSMultipleMatchingKeys) {
-      throw refuse('unknownKid', 'the token names no kid and the issuer has several keys', { reason: 'ambiguous' });
+      throw refuse('unknownKid', 'the token names no kid and the issuer has several keys', {
+        reason: 'ambiguous',
+      });
     }
-    if (error instanceof joseErrors.JOSENotSupported) throw refuse('algNotAllowed', 'the token algorithm is not allowed');
+    if (error instanceof joseErrors.JOSENotSupported)
+      throw refuse('algNotAllowed', 'the token algorithm is not allowed');
     // The key exists but cannot be imported (not public, bad parameters): the issuer's fault.
     throw unavailable(issuer, 'unusable-key');
   }
 }
 
 function unavailable(issuer: string, reason: string, cause?: unknown): JwksUnavailableError {
-  return new JwksUnavailableError(OIDC_ERROR_CODES.jwksUnavailable, `the keys of OIDC issuer ${issuer} are unavailable (${reason})`, {
-    details: { issuer, reason },
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new JwksUnavailableError(
+    OIDC_ERROR_CODES.jwksUnavailable,
+    `the keys of OIDC issuer ${issuer} are unavailable (${reason})`,
+    {
+      details: { issuer, reason },
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {

@@ -64,9 +64,18 @@ export interface ValidateTrustedPublishersOptions {
 }
 
 /** Claims whose value may end in `*`; for workflow references only after the `@` that starts the ref. */
-export const PATTERN_CLAIMS: readonly string[] = Object.freeze(['ref', 'workflow_ref', 'job_workflow_ref', 'ci_config_ref_uri']);
+export const PATTERN_CLAIMS: readonly string[] = Object.freeze([
+  'ref',
+  'workflow_ref',
+  'job_workflow_ref',
+  'ci_config_ref_uri',
+]);
 
-const WORKFLOW_REF_CLAIMS: ReadonlySet<string> = new Set(['workflow_ref', 'job_workflow_ref', 'ci_config_ref_uri']);
+const WORKFLOW_REF_CLAIMS: ReadonlySet<string> = new Set([
+  'workflow_ref',
+  'job_workflow_ref',
+  'ci_config_ref_uri',
+]);
 
 /** Claims a `github` publisher may pin. */
 export const GITHUB_PINNABLE_CLAIMS: readonly string[] = Object.freeze([
@@ -111,7 +120,17 @@ const REQUIRED: Readonly<Record<PublisherProvider, readonly (readonly string[])[
 };
 
 // Registered claims are checked by the verifier itself; `sub` is never matched (see the module comment).
-const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'azp', 'nonce']);
+const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'azp',
+  'nonce',
+]);
 const UNSAFE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const CLAIM_NAME = /^[A-Za-z][A-Za-z0-9_.:/-]{0,63}$/;
 const PACKAGE_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
@@ -140,11 +159,13 @@ function validatePublisher(
   };
   if (!isRecord(entry)) return add([], 'must be an object');
   for (const key of Object.keys(entry)) {
-    if (!['packages', 'provider', 'issuer', 'audience', 'claims', 'allowSelfHosted'].includes(key)) add([key], 'unknown field');
+    if (!['packages', 'provider', 'issuer', 'audience', 'claims', 'allowSelfHosted'].includes(key))
+      add([key], 'unknown field');
   }
   const { packages, provider, issuer, audience, claims, allowSelfHosted } = entry;
 
-  if (!Array.isArray(packages) || packages.length === 0) add(['packages'], 'must list at least one package pattern');
+  if (!Array.isArray(packages) || packages.length === 0)
+    add(['packages'], 'must list at least one package pattern');
   else {
     packages.forEach((pattern: unknown, i) => {
       if (typeof pattern !== 'string' || !isPackagePattern(pattern)) {
@@ -168,12 +189,18 @@ function validatePublisher(
   if (typeof audience !== 'string' || audience.length === 0 || audience.length > MAX_CLAIM_VALUE) {
     add(['audience'], 'must be the exact audience the tokens carry (npm asks for npm:<registry host>)');
   }
-  if (allowSelfHosted !== undefined && typeof allowSelfHosted !== 'boolean') add(['allowSelfHosted'], 'must be true or false');
+  if (allowSelfHosted !== undefined && typeof allowSelfHosted !== 'boolean')
+    add(['allowSelfHosted'], 'must be true or false');
 
   if (!isRecord(claims)) return add(['claims'], 'must be an object of claim names to values');
   const names = Object.keys(claims);
   if (names.length === 0) add(['claims'], 'must pin at least one claim');
-  const pinnable = provider === 'github' ? GITHUB_PINNABLE_CLAIMS : provider === 'gitlab' ? GITLAB_PINNABLE_CLAIMS : undefined;
+  const pinnable =
+    provider === 'github'
+      ? GITHUB_PINNABLE_CLAIMS
+      : provider === 'gitlab'
+        ? GITLAB_PINNABLE_CLAIMS
+        : undefined;
   for (const name of names) {
     const claimPath = ['claims', name];
     if (UNSAFE_NAMES.has(name) || !CLAIM_NAME.test(name)) {
@@ -181,27 +208,39 @@ function validatePublisher(
       continue;
     }
     if (RESERVED_CLAIMS.has(name)) {
-      add(claimPath, name === 'sub' ? 'sub is never matched; pin the discrete claims instead' : 'is checked by the verifier itself');
+      add(
+        claimPath,
+        name === 'sub'
+          ? 'sub is never matched; pin the discrete claims instead'
+          : 'is checked by the verifier itself',
+      );
       continue;
     }
-    if (pinnable !== undefined && !pinnable.includes(name)) add(claimPath, `is not a claim a ${String(provider)} publisher may pin`);
+    if (pinnable !== undefined && !pinnable.includes(name))
+      add(claimPath, `is not a claim a ${String(provider)} publisher may pin`);
     const problem = claimValueProblem(name, claims[name]);
     if (problem !== undefined) add(claimPath, problem);
   }
   if (knownProvider) {
     for (const group of REQUIRED[provider]) {
-      if (!group.some((name) => claims[name] !== undefined)) add(['claims'], `must pin ${group.join(' or ')}`);
+      if (!group.some((name) => claims[name] !== undefined))
+        add(['claims'], `must pin ${group.join(' or ')}`);
     }
   }
 }
 
 function claimValueProblem(name: string, value: unknown): string | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? undefined : 'must be a non-negative integer or a string';
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) && value >= 0
+      ? undefined
+      : 'must be a non-negative integer or a string';
   if (typeof value !== 'string') return 'must be a string or an integer';
-  if (value.length === 0 || value.length > MAX_CLAIM_VALUE) return `must be 1 to ${MAX_CLAIM_VALUE} characters`;
+  if (value.length === 0 || value.length > MAX_CLAIM_VALUE)
+    return `must be 1 to ${MAX_CLAIM_VALUE} characters`;
   const star = value.indexOf('*');
   if (star === -1) return undefined;
-  if (!PATTERN_CLAIMS.includes(name)) return 'a wildcard is allowed only on ref, workflow_ref, job_workflow_ref and ci_config_ref_uri';
+  if (!PATTERN_CLAIMS.includes(name))
+    return 'a wildcard is allowed only on ref, workflow_ref, job_workflow_ref and ci_config_ref_uri';
   if (star !== value.length - 1) return 'a wildcard may only be the last character';
   if (star === 0) return 'a lone * matches everything; leave the claim out instead';
   if (WORKFLOW_REF_CLAIMS.has(name)) {
@@ -213,13 +252,16 @@ function claimValueProblem(name: string, value: unknown): string | undefined {
 
 /** True when `pattern` is `name`, `@scope/name`, `@scope/*` or `*`. */
 export function isPackagePattern(pattern: string): boolean {
-  return pattern === '*' || SCOPE_PATTERN.test(pattern) || (pattern.length <= 214 && PACKAGE_NAME.test(pattern));
+  return (
+    pattern === '*' || SCOPE_PATTERN.test(pattern) || (pattern.length <= 214 && PACKAGE_NAME.test(pattern))
+  );
 }
 
 /** True when the package pattern covers `packageName`. */
 export function matchesPackagePattern(pattern: string, packageName: string): boolean {
   if (pattern === '*') return true;
-  if (pattern.endsWith('/*')) return packageName.startsWith(pattern.slice(0, -1)) && packageName.length > pattern.length - 1;
+  if (pattern.endsWith('/*'))
+    return packageName.startsWith(pattern.slice(0, -1)) && packageName.length > pattern.length - 1;
   return pattern === packageName;
 }
 
@@ -228,7 +270,9 @@ export function publishersFor(
   packageName: string,
   publishers: readonly TrustedPublisherConfig[],
 ): TrustedPublisherConfig[] {
-  return publishers.filter((publisher) => publisher.packages.some((pattern) => matchesPackagePattern(pattern, packageName)));
+  return publishers.filter((publisher) =>
+    publisher.packages.some((pattern) => matchesPackagePattern(pattern, packageName)),
+  );
 }
 
 /** The token claim as text, or undefined when it is absent or not a string, safe integer or boolean. */

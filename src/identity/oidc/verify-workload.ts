@@ -141,10 +141,14 @@ const MAX_JTI_LENGTH = 256;
 const MAX_REPORTED_VALUE = 512;
 
 /** Verifies `token` for `options.packageName`; returns the workload's identity or throws a coded `OidcError`. */
-export async function verifyWorkloadToken(token: string, options: VerifyWorkloadTokenOptions): Promise<WorkloadIdentity> {
+export async function verifyWorkloadToken(
+  token: string,
+  options: VerifyWorkloadTokenOptions,
+): Promise<WorkloadIdentity> {
   const skew = options.maxSkewSeconds ?? VERIFY_WORKLOAD_DEFAULTS.maxSkewSeconds;
   const maxLifetime = options.maxLifetimeSeconds ?? VERIFY_WORKLOAD_DEFAULTS.maxLifetimeSeconds;
-  if (!Number.isFinite(skew) || skew < 0 || skew > 300) throw new RangeError('maxSkewSeconds must be 0 to 300');
+  if (!Number.isFinite(skew) || skew < 0 || skew > 300)
+    throw new RangeError('maxSkewSeconds must be 0 to 300');
   if (!Number.isFinite(maxLifetime) || maxLifetime < 1 || maxLifetime > 86_400) {
     throw new RangeError('maxLifetimeSeconds must be 1 to 86400');
   }
@@ -165,17 +169,22 @@ export async function verifyWorkloadToken(token: string, options: VerifyWorkload
     throw refuse('malformed', 'the token typ is not JWT', { claim: 'typ' });
   }
   // RFC 7515 §4.1.11: extensions we do not implement must be refused; RFC 7797 payloads are not JWTs.
-  if (crit !== undefined || b64 !== undefined) throw refuse('malformed', 'the token uses JWS extensions', { claim: 'crit' });
+  if (crit !== undefined || b64 !== undefined)
+    throw refuse('malformed', 'the token uses JWS extensions', { claim: 'crit' });
 
   // 2. Which publishers could vouch for this token: only their issuers are ever asked for keys.
   const issuer = unverified.payload.iss;
-  if (typeof issuer !== 'string' || issuer.length === 0) throw refuse('malformed', 'the token has no issuer', { claim: 'iss' });
+  if (typeof issuer !== 'string' || issuer.length === 0)
+    throw refuse('malformed', 'the token has no issuer', { claim: 'iss' });
   const forPackage = publishersFor(options.packageName, options.publishers);
   if (forPackage.length === 0) {
-    throw refuse('noTrustedPublisher', 'the package has no trusted publisher', { packageName: options.packageName });
+    throw refuse('noTrustedPublisher', 'the package has no trusted publisher', {
+      packageName: options.packageName,
+    });
   }
   const forIssuer = forPackage.filter((publisher) => publisher.issuer === issuer);
-  if (forIssuer.length === 0) throw refuse('wrongIssuer', "the token's issuer is not trusted for this package");
+  if (forIssuer.length === 0)
+    throw refuse('wrongIssuer', "the token's issuer is not trusted for this package");
 
   // 3. Signature, with the issuer's keys.
   const claims = await verifyJwsSignature(token, { issuer, keys: options.keys, algorithms });
@@ -184,7 +193,8 @@ export async function verifyWorkloadToken(token: string, options: VerifyWorkload
   // 4. Audience (RFC 7519 §4.1.3: a string or an array of strings).
   const audiences = audienceList(claims.aud);
   const candidates = forIssuer.filter((publisher) => audiences.includes(publisher.audience));
-  if (candidates.length === 0) throw refuse('wrongAudience', 'the token is not meant for this registry', { claim: 'aud' });
+  if (candidates.length === 0)
+    throw refuse('wrongAudience', 'the token is not meant for this registry', { claim: 'aud' });
 
   // 5. Time, in whole seconds (RFC 7519 NumericDate), with bounded skew.
   const now = Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
@@ -192,15 +202,18 @@ export async function verifyWorkloadToken(token: string, options: VerifyWorkload
   const iat = numericDate(claims, 'iat', true);
   const nbf = numericDate(claims, 'nbf', false);
   if (exp <= iat) throw refuse('malformed', 'the token expires before it was issued', { claim: 'exp' });
-  if (exp - iat > maxLifetime) throw refuse('malformed', 'the token lifetime is longer than allowed', { claim: 'exp' });
+  if (exp - iat > maxLifetime)
+    throw refuse('malformed', 'the token lifetime is longer than allowed', { claim: 'exp' });
   if (now >= exp + skew) throw refuse('expired', 'the token has expired', { claim: 'exp' });
-  if (nbf !== undefined && now < nbf - skew) throw refuse('notYetValid', 'the token is not valid yet', { claim: 'nbf' });
+  if (nbf !== undefined && now < nbf - skew)
+    throw refuse('notYetValid', 'the token is not valid yet', { claim: 'nbf' });
   if (now < iat - skew) throw refuse('notYetValid', 'the token was issued in the future', { claim: 'iat' });
 
   // 6. A token id, so the token can be used once.
   const jti = claims.jti;
   if (jti === undefined || jti === '') throw refuse('noJti', 'the token has no jti', { claim: 'jti' });
-  if (typeof jti !== 'string' || jti.length > MAX_JTI_LENGTH) throw refuse('malformed', 'the token jti is not a short string', { claim: 'jti' });
+  if (typeof jti !== 'string' || jti.length > MAX_JTI_LENGTH)
+    throw refuse('malformed', 'the token jti is not a short string', { claim: 'jti' });
 
   // 7. Events that run code from a pull request or a fork never publish.
   assertTrustedEvent(claims);
@@ -210,7 +223,8 @@ export async function verifyWorkloadToken(token: string, options: VerifyWorkload
 
   // 9. Last: consume the jti, kept while the token could still be accepted (exp + skew).
   const expiresAt = new Date((exp + skew) * 1000);
-  if (!(await options.jti.remember(issuer, jti, expiresAt))) throw refuse('replayed', 'the token was used before', { claim: 'jti' });
+  if (!(await options.jti.remember(issuer, jti, expiresAt)))
+    throw refuse('replayed', 'the token was used before', { claim: 'jti' });
 
   return toIdentity(publisher, issuer, jti, new Date(exp * 1000), claims);
 }
@@ -222,8 +236,16 @@ function audienceList(aud: unknown): string[] {
 }
 
 function numericDate(claims: Readonly<Record<string, unknown>>, name: string, required: true): number;
-function numericDate(claims: Readonly<Record<string, unknown>>, name: string, required: false): number | undefined;
-function numericDate(claims: Readonly<Record<string, unknown>>, name: string, required: boolean): number | undefined {
+function numericDate(
+  claims: Readonly<Record<string, unknown>>,
+  name: string,
+  required: false,
+): number | undefined;
+function numericDate(
+  claims: Readonly<Record<string, unknown>>,
+  name: string,
+  required: boolean,
+): number | undefined {
   const value = claims[name];
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -236,7 +258,9 @@ function assertTrustedEvent(claims: Readonly<Record<string, unknown>>): void {
   // Applied whatever the provider: a claim means the same wherever GitHub's or GitLab's names appear.
   const event = claimText(claims, 'event_name');
   if (event !== undefined && FORBIDDEN_GITHUB_EVENTS.includes(event)) {
-    throw refuse('forbiddenEvent', 'the workflow was triggered by a pull request event', { claim: 'event_name' });
+    throw refuse('forbiddenEvent', 'the workflow was triggered by a pull request event', {
+      claim: 'event_name',
+    });
   }
   // GitHub sets head_ref only for pull request runs; a fork's branch arrives this way.
   const headRef = claimText(claims, 'head_ref');
@@ -245,7 +269,9 @@ function assertTrustedEvent(claims: Readonly<Record<string, unknown>>): void {
   }
   const source = claimText(claims, 'pipeline_source');
   if (source !== undefined && FORBIDDEN_GITLAB_PIPELINE_SOURCES.includes(source)) {
-    throw refuse('forbiddenEvent', 'the pipeline was triggered by a merge request', { claim: 'pipeline_source' });
+    throw refuse('forbiddenEvent', 'the pipeline was triggered by a merge request', {
+      claim: 'pipeline_source',
+    });
   }
 }
 
@@ -264,14 +290,18 @@ function choosePublisher(
       mismatched.add(mismatch[0]);
       continue;
     }
-    if (publisher.allowSelfHosted !== true && !isHostedRunner(publisher.provider, claimText(claims, 'runner_environment'))) {
+    if (
+      publisher.allowSelfHosted !== true &&
+      !isHostedRunner(publisher.provider, claimText(claims, 'runner_environment'))
+    ) {
       selfHosted = true;
       continue;
     }
     return publisher;
   }
   // A runner refusal is reported only for a token that is otherwise this publisher's.
-  if (selfHosted) throw refuse('selfHosted', 'the job ran on a self-hosted runner', { claim: 'runner_environment' });
+  if (selfHosted)
+    throw refuse('selfHosted', 'the job ran on a self-hosted runner', { claim: 'runner_environment' });
   const names = [...mismatched];
   throw refuse('claimMismatch', `the token does not match the trusted publisher (${names.join(', ')})`, {
     claim: names[0],
