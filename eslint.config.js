@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'test-output/**', 'pubgate-data/**', 'bin/**', 'eslint.config.js'] },
+  { ignores: ['node_modules/**', 'test-output/**', 'pubgate-data/**', 'bin/**', 'eslint.config.js', 'bench/.corpus/**', '.tmp/**', 'src/web/ui/app.js', '**/*.mjs'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
