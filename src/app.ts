@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { ApprovalService } from './approval/index.ts';
 import { AuditLog } from './auditlog/index.ts';
-import { ChallengeService, PeopleService, SessionService, type RelyingParty } from './identity/index.ts';
+import { ChallengeService, PeopleService, RemoteJwksProvider, SessionService, SqlJtiStore, type RelyingParty } from './identity/index.ts';
 import type { Config } from './config/index.ts';
 import { LocalRegistry, NpmHttpRegistry, type Registry } from './registry/index.ts';
 import { FsBlobStore, ReleaseService, RELEASE_STATES, type PublishLimits } from './release/index.ts';
@@ -258,6 +258,11 @@ export async function startGate(app: App): Promise<RunningGate> {
     sightings: app.sightings,
     lockdown: app.lockdown,
     jitTtlSeconds: config.release.jitTtlSeconds,
+    trustedPublishers: config.trustedPublishers,
+    jwks: new RemoteJwksProvider({ jwksUris: config.oidc.jwksUris, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers }),
+    jtiStore: new SqlJtiStore(app.store),
+    oidcMaxLifetimeSeconds: config.oidc.maxLifetimeSeconds,
+    buildCredentialTtlSeconds: config.oidc.credentialTtlSeconds,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: web.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors/index.ts';
+import { validateTrustedPublishers, type TrustedPublisherConfig } from '../identity/oidc/index.ts';
 import { configSchema, type Config } from './schema.ts';
 
 /** The only environment variables that override the file, and the field each sets. */
@@ -59,6 +60,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
   const parsed = result.data;
+  const publisherIssues = validateTrustedPublishers(parsed.trustedPublishers, { allowInsecureLoopbackIssuers: parsed.oidc.allowInsecureLoopbackIssuers });
+  if (publisherIssues.length > 0) {
+    const problems = publisherIssues.map((issue) => `trustedPublishers.${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError('ERR_CONFIG_INVALID', `invalid configuration${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`, { details: { problems } });
+  }
   if (parsed.store.driver === 'postgres' && parsed.store.postgresUrl === undefined) {
     throw new ConfigError('ERR_CONFIG_INVALID', 'invalid configuration:\n  - store.postgresUrl: required when store.driver is postgres', {
       details: { problems: ['store.postgresUrl: required when store.driver is postgres'] },
@@ -80,6 +86,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     release: parsed.release,
     webauthn: parsed.webauthn,
     policy: parsed.policy,
+    trustedPublishers: parsed.trustedPublishers as unknown as TrustedPublisherConfig[],
+    oidc: parsed.oidc,
     log: parsed.log,
   };
   return deepFreeze(config);

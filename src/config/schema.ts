@@ -3,6 +3,7 @@
  * (docs/config.md) is generated from this schema and a test keeps the two equal.
  */
 import { z } from 'zod';
+import type { TrustedPublisherConfig } from '../identity/oidc/index.ts';
 
 const MB = 1024 * 1024;
 
@@ -215,6 +216,23 @@ export const configSchema = z
       .strict()
       .default({ approvers: 1, group: 'approvers', installScripts: 'require-extra', adminsMayApprove: false, publishMode: 'gate', secrets: 'block', rules: [], weeklyDownloads: {} })
       .describe('Release policy: who approves, how many, and when exposure or install scripts ask for more.'),
+    trustedPublishers: z
+      .array(z.record(z.string(), z.unknown()))
+      .default([])
+      .describe(
+        'CI identities that may stage packages with no stored secret (OIDC trusted publishing): ' +
+          '{packages, provider: github|gitlab|generic, issuer, audience, claims, allowSelfHosted}. See docs/trusted-publishing.md.',
+      ),
+    oidc: z
+      .object({
+        allowInsecureLoopbackIssuers: z.boolean().default(false).describe('Accept http:// issuers on 127.0.0.1/localhost (tests only).'),
+        jwksUris: z.record(z.string(), z.url()).default({}).describe('Key set URL per issuer, instead of OIDC discovery.'),
+        maxLifetimeSeconds: z.number().int().min(60).max(86_400).default(3600).describe('Longest accepted ID-token lifetime (exp − iat).'),
+        credentialTtlSeconds: z.number().int().min(60).max(900).default(900).describe('Lifetime of the build credential an exchange mints (at most 15 minutes).'),
+      })
+      .strict()
+      .default({ allowInsecureLoopbackIssuers: false, jwksUris: {}, maxLifetimeSeconds: 3600, credentialTtlSeconds: 900 })
+      .describe('How OIDC ID tokens from CI are checked.'),
     log: z
       .object({
         level: z
@@ -244,5 +262,7 @@ export interface Config {
   readonly release: Readonly<Parsed['release']>;
   readonly webauthn: Readonly<Parsed['webauthn']>;
   readonly policy: Readonly<Parsed['policy']>;
+  readonly trustedPublishers: readonly TrustedPublisherConfig[];
+  readonly oidc: Readonly<Parsed['oidc']>;
   readonly log: Readonly<Parsed['log']>;
 }

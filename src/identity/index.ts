@@ -6,3 +6,6 @@ export type { ChallengePurpose, ConsumedChallenge } from './challenges.ts';
 export { SessionService } from './sessions.ts';
 export type { Session } from './sessions.ts';
 export type { RelyingParty } from './webauthn.ts';
+export { SqlJtiStore } from './sql-jti-store.ts';
+export { verifyWorkloadToken, validateTrustedPublishers, RemoteJwksProvider, GITHUB_ACTIONS_ISSUER } from './oidc/index.ts';
+export type { WorkloadIdentity, TrustedPublisherConfig, JwksProvider, JtiStore } from './oidc/index.ts';

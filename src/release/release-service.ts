@@ -112,6 +112,8 @@ export interface SubmitOptions {
    * of the release commit, when the workload identity names them.
    */
   readonly excluded?: readonly string[];
+  /** The CI workload's claims (repository, workflow, ref, sha), shown to approvers. */
+  readonly workload?: Readonly<Record<string, string>>;
 }
 
 function toRelease(row: ReleasesTable): Release {
@@ -244,7 +246,7 @@ export class ReleaseService {
         ok: found.every((f) => f.kind !== 'secret'),
         details: { scanned: this.#o.scanTarball !== undefined, findings: found.map(({ ruleId, ruleTitle, severity, kind, path, line, preview }) => ({ ruleId, ruleTitle, severity, kind, path, line, preview })) },
       },
-      { name: 'request', ok: true, details: { ip: options.origin?.ip ?? null, userAgent: options.origin?.userAgent.slice(0, 200) ?? null } },
+      { name: 'request', ok: true, details: { ip: options.origin?.ip ?? null, userAgent: options.origin?.userAgent.slice(0, 200) ?? null, workload: options.workload ?? null } },
     ];
     const row: ReleasesTable = {
       id,

@@ -164,6 +164,8 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
       // JIT credentials: what one use is bound to ({action, package, version, integrity}); workload role.
       await db.schema.alterTable('credentials').addColumn('binding', 'text').execute();
       await db.schema.alterTable('credentials').addColumn('role', 'text').execute();
+      // The workload's OIDC claims (secret-free subset) for credentials minted by an exchange.
+      await db.schema.alterTable('credentials').addColumn('claims', 'text').execute();
       // `gate`: the gate publishes on approval; `jit`: it waits for the pipeline's single-use credential.
       await db.schema.alterTable('releases').addColumn('publish_mode', 'text', (c) => c.notNull().defaultTo('gate')).execute();
       await db.schema

@@ -143,6 +143,8 @@ export interface CredentialsTable {
   binding: string | null;
   /** Workload role (build, test, bot) or null for people's credentials. */
   role: string | null;
+  /** JSON: the OIDC claims of the workload the credential was minted for. */
+  claims: string | null;
 }
 
 /** OIDC token ids seen (replay protection). */

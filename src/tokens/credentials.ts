@@ -40,6 +40,8 @@ export interface Principal {
   /** Workload role and claims summary, when the credential came from an OIDC exchange. */
   readonly role: string | null;
   readonly binding: JitBinding | null;
+  /** OIDC claims of the workload (repository, workflow, ref, sha, actor), when exchanged. */
+  readonly claims: Readonly<Record<string, string>> | null;
 }
 
 /** Options of {@link CredentialService.issue}. */
@@ -50,6 +52,7 @@ export interface IssueCredentialOptions {
   readonly ttlSeconds: number;
   readonly role?: string;
   readonly binding?: JitBinding;
+  readonly claims?: Readonly<Record<string, string>>;
 }
 
 /** A freshly issued credential: the only moment the token exists outside its holder. */
@@ -111,6 +114,7 @@ export class CredentialService {
         max_uses: options.kind === 'jit' ? 1 : null,
         binding: options.binding === undefined ? null : JSON.stringify(options.binding),
         role: options.role ?? null,
+        claims: options.claims === undefined ? null : JSON.stringify(options.claims),
       })
       .execute();
     return { id, token, expiresAt };
@@ -218,7 +222,7 @@ export class CredentialService {
   }
 }
 
-function toPrincipal(row: { id: string; kind: string; identity: string; scope: string; expires_at: string; role: string | null; binding: string | null }): Principal {
+function toPrincipal(row: { id: string; kind: string; identity: string; scope: string; expires_at: string; role: string | null; binding: string | null; claims: string | null }): Principal {
   return {
     credentialId: row.id,
     kind: row.kind as CredentialKind,
@@ -227,6 +231,7 @@ function toPrincipal(row: { id: string; kind: string; identity: string; scope: s
     expiresAt: row.expires_at,
     role: row.role,
     binding: row.binding === null ? null : (JSON.parse(row.binding) as JitBinding),
+    claims: row.claims === null ? null : (JSON.parse(row.claims) as Record<string, string>),
   };
 }
 

@@ -49,6 +49,8 @@ const byPrefix: ReadonlyArray<readonly [string, number]> = [
   ['ERR_REQUEST_', 400],
   ['ERR_AUTH_', 403],
   ['ERR_APPROVAL_', 403],
+  ['ERR_OIDC_JWKS_UNAVAILABLE', 502],
+  ['ERR_OIDC_', 401],
   ['ERR_RELEASE_', 403],
   ['ERR_WEBAUTHN_', 403],
   ['ERR_ENROL_', 403],

@@ -10,6 +10,7 @@ import { maxPublishBodyBytes, ReleaseService, sha512HexOf, validatePublishDocume
 import { principalCovers, REQUEST_KINDS, type Principal } from '../tokens/index.ts';
 import { readBody } from './body.ts';
 import { authenticate, requireKind } from './auth.ts';
+import { handleOidcExchange } from './oidc-routes.ts';
 import { errorBody, statusFor } from './error-map.ts';
 import { parseNpmPath } from './npm-path.ts';
 import type { WebDeps } from './deps.ts';
@@ -46,6 +47,13 @@ function originOf(c: Ctx): { ip: string; userAgent: string } {
   return { ip: c.env.incoming.socket.remoteAddress ?? 'unknown', userAgent: c.req.header('user-agent') ?? '' };
 }
 
+/** For a CI workload: its claims for approvers, and the people who may not approve (who triggered the run). */
+function workloadOf(principal: Principal): { workload?: Readonly<Record<string, string>>; excluded?: string[] } {
+  if (principal.claims === null) return {};
+  const excluded = [principal.claims['actor'], principal.claims['triggering_actor']].filter((x): x is string => x !== undefined);
+  return { workload: principal.claims, excluded };
+}
+
 function authorizeFor(principal: Principal): (name: string) => void {
   return (name) => {
     if (!principalCovers(principal, name)) throw new AuthError('ERR_AUTH_SCOPE', `this credential may not release ${name}`);
@@ -79,7 +87,7 @@ async function visibleRelease(deps: WebDeps, principal: Principal, id: string): 
 
 /** Handles every request below `/npm/`. */
 export async function handleNpm(c: Ctx, deps: WebDeps): Promise<Response> {
-  const rawPath = new URL(c.req.url).pathname.replace(/^\/npm/, '');
+  const rawPath = new URL(c.req.url).pathname.replace(/^\/npm(?=\/|$)/, '');
   const method = c.req.method;
   try {
     const path = parseNpmPath(rawPath);
@@ -135,7 +143,7 @@ async function handlePublish(c: Ctx, deps: WebDeps, name: string): Promise<Respo
     }
     return c.json({ ok: true, id: release.package, release: release.id }, 200);
   }
-  const release = await deps.releases.submit({ urlName: name, body, channel: 'publish', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c) });
+  const release = await deps.releases.submit({ urlName: name, body, channel: 'publish', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c), ...workloadOf(principal) });
   const base = deps.baseUrl();
   // 401 + OTP: npm (on a TTY) prints authUrl and polls doneUrl; never a 2xx before the publish happened.
   c.header('www-authenticate', 'OTP');
@@ -175,6 +183,17 @@ async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[],
     return c.json({ username: principal.identity });
   }
   if (head === 'stage') return handleStage(c, deps, rest, method);
+  // npm's OIDC trusted-publishing exchange and the visibility read that follows it.
+  if (head === 'npm' && rest[0] === 'v1' && rest[1] === 'oidc' && rest[2] === 'token' && rest[3] === 'exchange' && rest[4] === 'package' && method === 'POST') {
+    const name = rest.length === 6 ? rest[5]! : rest.length === 7 ? `${rest[5]}/${rest[6]}` : undefined;
+    if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
+    return handleOidcExchange(c, deps, encodeURIComponent(name));
+  }
+  if (head === 'package' && rest.at(-1) === 'visibility' && method === 'GET') {
+    // Provenance is the gate's own signed attestation; npm's Sigstore provenance needs the public-good
+    // services, which an offline gate does not reach, so the gate reports packages as not public here.
+    return c.json({ public: false });
+  }
   if (head === 'pubgate' && rest[0] === 'done' && rest.length === 2 && method === 'GET') return handleDone(c, deps, rest[1]!);
   if (head === 'pubgate' && rest[0] === 'auth' && rest.length === 2 && method === 'GET') return handleAuthPage(c, deps, rest[1]!);
   throw new NotFoundError('ERR_NOT_FOUND', 'not found');
@@ -186,7 +205,7 @@ async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], metho
     if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
     const principal = requireKind(await authenticate(c, deps, true), REQUEST_KINDS);
     const body = await readBody(c.env.incoming, maxPublishBodyBytes(deps.limits));
-    const release = await deps.releases.submit({ urlName: name, body, channel: 'stage', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c) });
+    const release = await deps.releases.submit({ urlName: name, body, channel: 'stage', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c), ...workloadOf(principal) });
     // Staging did happen (nothing was published), so a 2xx is honest here; npm prints the stage id.
     return c.json({ stageId: release.id, state: release.state }, 201);
   }

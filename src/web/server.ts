@@ -30,6 +30,14 @@ export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
   registerApiRoutes(app, deps);
   app.all('/npm', (c) => c.json({ db_name: 'pubgate' }));
   app.all('/npm/*', (c) => handleNpm(c, deps));
+  // The npm protocol at the root too: npm sends its OIDC exchange to the origin root (dropping the
+  // registry path), and a registry configured at the root is the only way its credential then matches.
+  // Paths of the gate's own (ui, api, health, metrics) are never package names here.
+  app.all('*', (c) => {
+    const first = new URL(c.req.url).pathname.split('/')[1] ?? '';
+    if (['ui', 'api', 'healthz', 'readyz', 'metrics', 'keys', ''].includes(first)) return sendError(c, new NotFoundError('ERR_NOT_FOUND', 'not found'), deps);
+    return handleNpm(c, deps);
+  });
   app.notFound((c) => sendError(c, new NotFoundError('ERR_NOT_FOUND', 'not found'), deps));
   app.onError((error, c) => sendError(c, error, deps));
   return app;

@@ -23,6 +23,8 @@ export interface TestGateOptions {
   readonly masterKeyFile?: string;
   readonly policy?: Record<string, unknown>;
   readonly webauthn?: Record<string, unknown>;
+  readonly trustedPublishers?: ReadonlyArray<Record<string, unknown>>;
+  readonly oidc?: Record<string, unknown>;
 }
 
 /** Writes a config and master key into a fresh folder and returns the config file path. */
@@ -40,6 +42,8 @@ export function writeGateConfig(options: TestGateOptions & { port?: number }): {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.policy === undefined ? {} : { policy: options.policy }),
     ...(options.webauthn === undefined ? {} : { webauthn: options.webauthn }),
+    ...(options.trustedPublishers === undefined ? {} : { trustedPublishers: options.trustedPublishers }),
+    ...(options.oidc === undefined ? {} : { oidc: options.oidc }),
     log: { level: 'silent' },
   };
   const file = join(dir, 'pubgate.yaml');

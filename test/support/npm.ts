@@ -33,7 +33,7 @@ export function writeNpmrc(registry: string, token: string | undefined): string 
 }
 
 /** Runs `npm <args>` in `cwd` with the given userconfig. */
-export function runNpm(args: readonly string[], options: { cwd: string; userconfig: string; timeoutMs?: number }): Promise<NpmResult> {
+export function runNpm(args: readonly string[], options: { cwd: string; userconfig: string; timeoutMs?: number; env?: Record<string, string> }): Promise<NpmResult> {
   return new Promise((resolve) => {
     execFile(
       'npm',
@@ -48,6 +48,7 @@ export function runNpm(args: readonly string[], options: { cwd: string; userconf
           npm_config_userconfig: options.userconfig,
           npm_config_cache: join(options.userconfig, '..', 'cache'),
           npm_config_loglevel: 'notice',
+          ...options.env,
         },
       },
       (error, stdout, stderr) => {
