@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { ApprovalService } from './approval/index.ts';
 import { AuditLog } from './auditlog/index.ts';
-import { ChallengeService, PeopleService, RemoteJwksProvider, SessionService, SqlJtiStore, type RelyingParty } from './identity/index.ts';
+import { ChallengeService, PeopleService, PublisherRegistry, RemoteJwksProvider, SessionService, SqlJtiStore, type RelyingParty } from './identity/index.ts';
 import type { Config } from './config/index.ts';
 import { LocalRegistry, NpmHttpRegistry, type Registry } from './registry/index.ts';
 import { FsBlobStore, ReleaseService, RELEASE_STATES, type PublishLimits } from './release/index.ts';
@@ -41,6 +41,7 @@ export interface App {
   readonly challenges: ChallengeService;
   readonly sightings: SightingService;
   readonly lockdown: LockdownService;
+  readonly publishers: PublisherRegistry;
   /** The URL clients use; set when the server listens (or from server.publicUrl). */
   publicUrl(): string;
   close(): Promise<void>;
@@ -144,7 +145,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const people = new PeopleService({ store, audit, challenges, rp, enrolmentTtlSeconds: config.webauthn.enrolmentTtlSeconds, now });
   const sessions = new SessionService(store, { idleSeconds: config.webauthn.sessionIdleSeconds, maxSeconds: config.webauthn.sessionMaxSeconds }, now);
   const approvals = new ApprovalService({ store, audit, releases, people, adminsMayApprove: config.policy.adminsMayApprove, now });
+  const publishers = new PublisherRegistry({ store, audit, fromConfig: config.trustedPublishers, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers });
   return {
+    publishers,
     lockdown,
     sightings,
     people,
@@ -258,7 +261,7 @@ export async function startGate(app: App): Promise<RunningGate> {
     sightings: app.sightings,
     lockdown: app.lockdown,
     jitTtlSeconds: config.release.jitTtlSeconds,
-    trustedPublishers: config.trustedPublishers,
+    publishers: app.publishers,
     jwks: new RemoteJwksProvider({ jwksUris: config.oidc.jwksUris, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers }),
     jtiStore: new SqlJtiStore(app.store),
     oidcMaxLifetimeSeconds: config.oidc.maxLifetimeSeconds,

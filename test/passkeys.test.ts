@@ -242,6 +242,36 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       assert.equal(result.status, 200, JSON.stringify(result.body));
     });
 
+    it('lets an admin add a trusted publisher and lock a package down only with step-ups bound to exactly that action', async () => {
+      const root = people['root']!;
+      await root.page.goto(`${gate.url}/ui/admin`);
+      const publisher = { packages: ['@acme/ui-added'], provider: 'github', issuer: 'https://token.actions.githubusercontent.com', audience: 'npm:localhost', claims: { repository_id: '42', workflow_ref: 'acme/ui-added/.github/workflows/release.yml@refs/tags/*' } };
+      await root.page.fill('#publisher', JSON.stringify(publisher));
+      let reloaded = root.page.waitForEvent('load');
+      await root.page.click('[data-action="add-publisher"]');
+      await reloaded;
+      assert.ok((await gate.app.publishers.list()).some((p) => p.source === 'admin' && p.publisher.packages[0] === '@acme/ui-added'));
+      // A step-up for one payload does not authorise another.
+      const stepUp = await root.assertion('/ui/api/admin/options', { action: 'lockdown', payload: { target: 'attack-b', reason: 'drill' } });
+      const swapped = await root.post('/ui/api/admin/verify', { action: 'lockdown', payload: { target: 'all', reason: 'drill' }, response: stepUp });
+      assert.equal(swapped.body['code'], 'ERR_WEBAUTHN_WRONG_USER');
+      assert.equal((await gate.app.lockdown.active()).length, 0);
+      const notAdmin = await people['bob']!.post('/ui/api/admin/options', { action: 'lockdown', payload: { target: 'all', reason: 'x' } });
+      assert.equal(notAdmin.body['code'], 'ERR_AUTH_FORBIDDEN');
+      await root.page.goto(`${gate.url}/ui/admin`);
+      await root.page.fill('#lock-target', 'lock-me');
+      await root.page.fill('#lock-reason', 'ui drill');
+      reloaded = root.page.waitForEvent('load');
+      await root.page.click('[data-action="lockdown"]');
+      await reloaded;
+      const [active] = await gate.app.lockdown.active();
+      assert.deepEqual([active?.target, active?.reason, active?.createdBy], ['lock-me', 'ui drill', 'user:root']);
+      reloaded = root.page.waitForEvent('load');
+      await root.page.click('[data-admin-action="lift-lockdown"]');
+      await reloaded;
+      assert.equal((await gate.app.lockdown.active()).length, 0);
+    });
+
     it('refuses an admin (separation of duties) with ERR_APPROVAL_ADMIN', async () => {
       const result = await people['root']!.post(`/ui/api/releases/${a}/options`, { decision: 'approve' });
       assert.equal(result.body['code'], 'ERR_APPROVAL_ADMIN');

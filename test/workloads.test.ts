@@ -132,6 +132,18 @@ describe('workloads, just-in-time credentials and lockdown', () => {
     assert.equal((await call('PUT', `/npm/${escapedName('@acme/x')}`, tester, await body('@acme/x', '1.0.0'))).body['code'], 'ERR_AUTH_FORBIDDEN');
   });
 
+  it('lets a bot request and comment, never approve', async () => {
+    const bot = await gate.issueToken('bot:release-helper', ['@acme/*'], 'bot');
+    const staged = await call('POST', `/npm/-/stage/package/${escapedName('@acme/bot-made')}`, bot, await body('@acme/bot-made', '1.0.0'));
+    assert.equal(staged.status, 201, staged.text);
+    const id = String(staged.body['stageId']);
+    assert.deepEqual((await gate.app.releases.get(id)).requester, { kind: 'bot', id: 'bot:release-helper' });
+    assert.equal((await call('POST', `/api/v1/releases/${id}/comments`, bot, JSON.stringify({ text: 'changelog looks complete' }))).status, 201);
+    assert.equal((await call('POST', `/npm/-/stage/${id}/approve`, bot)).body['code'], 'ERR_APPROVAL_STEP_UP_REQUIRED');
+    assert.equal((await call('POST', `/ui/api/releases/${id}/options`, bot, JSON.stringify({ decision: 'approve' }))).body['code'], 'ERR_CSRF');
+    assert.equal((await call('POST', `/api/v1/releases/${id}/jit`, bot)).body['code'], 'ERR_AUTH_FORBIDDEN');
+  });
+
   it('locks a scope down: live credentials revoked, pending releases rejected, new requests refused until lifted', async () => {
     const staged = await call('POST', `/npm/-/stage/package/${escapedName('@acme/frozen')}`, build, await body('@acme/frozen', '1.0.0'));
     const pending = String(staged.body['stageId']);

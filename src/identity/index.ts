@@ -9,3 +9,5 @@ export type { RelyingParty } from './webauthn.ts';
 export { SqlJtiStore } from './sql-jti-store.ts';
 export { verifyWorkloadToken, validateTrustedPublishers, RemoteJwksProvider, GITHUB_ACTIONS_ISSUER } from './oidc/index.ts';
 export type { WorkloadIdentity, TrustedPublisherConfig, JwksProvider, JtiStore } from './oidc/index.ts';
+export { PublisherRegistry } from './publisher-registry.ts';
+export type { ListedPublisher } from './publisher-registry.ts';

@@ -212,4 +212,17 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
       await db.schema.createIndex('release_evidence_release').on('release_evidence').column('release_id').execute();
     },
   },
+  '0004_trusted_publishers': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Trusted publishers added by admins through the API/UI (config ones live in the config file).
+      await db.schema
+        .createTable('trusted_publishers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('removed_at', 'text')
+        .execute();
+    },
+  },
 });

@@ -222,4 +222,14 @@ export interface Database {
   lockdowns: LockdownsTable;
   secret_sightings: SecretSightingsTable;
   release_evidence: ReleaseEvidenceTable;
+  trusted_publishers: TrustedPublishersTable;
+}
+
+/** Trusted publishers added through the admin API (JSON of the publisher). */
+export interface TrustedPublishersTable {
+  id: string;
+  config: string;
+  created_by: string;
+  created_at: string;
+  removed_at: string | null;
 }

@@ -113,6 +113,25 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
     }),
   );
 
+  // Comments on a release (bots, chat-ops, AI agents, CI): visible to approvers; never a decision.
+  app.post(
+    '/api/v1/releases/:id/comments',
+    guarded(async (c) => {
+      const principal = requireKind(await authenticate(c, deps, true), ['bot', 'request', 'build', 'test']);
+      const release = await deps.releases.get(c.req.param('id') ?? '');
+      if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+      const body = await readJsonObject(c, 16 * 1024);
+      const text = typeof body['text'] === 'string' ? body['text'].trim().slice(0, 2000) : '';
+      if (text === '') throw new ValidationError('ERR_REQUEST_EMPTY_COMMENT', 'a comment needs text');
+      const id = randomUUID();
+      await deps.store.transaction(async (tx) => {
+        await tx.insertInto('release_evidence').values({ id, release_id: release.id, kind: 'comment', name: principal.kind, identity: principal.identity, summary: JSON.stringify({ text }), at: new Date().toISOString() }).execute();
+        await deps.audit.appendIn(tx, { actor: `${principal.kind}:${principal.identity}`, action: 'release.comment', subject: `release:${release.id}`, data: { length: text.length } });
+      });
+      return c.json({ id }, 201);
+    }),
+  );
+
   // Scan agents: the HMAC key they fingerprint with, and their reports (fingerprints, never secrets).
   app.get(
     '/api/v1/scan/key',

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { ApprovalService } from '../approval/index.ts';
 import type { AuditLog } from '../auditlog/index.ts';
-import type { JtiStore, JwksProvider, PeopleService, SessionService, TrustedPublisherConfig } from '../identity/index.ts';
+import type { JtiStore, JwksProvider, PeopleService, PublisherRegistry, SessionService } from '../identity/index.ts';
 import type { SightingService } from '../sightings/index.ts';
 import type { LockdownService } from '../lockdown/index.ts';
 import type { BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
@@ -31,7 +31,7 @@ export interface WebDeps {
   readonly lockdown: LockdownService;
   /** Lifetime of just-in-time publish credentials (at most 5 minutes by default). */
   readonly jitTtlSeconds: number;
-  readonly trustedPublishers: readonly TrustedPublisherConfig[];
+  readonly publishers: PublisherRegistry;
   readonly jwks: JwksProvider;
   readonly jtiStore: JtiStore;
   readonly oidcMaxLifetimeSeconds: number;

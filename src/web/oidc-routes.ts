@@ -46,7 +46,7 @@ export async function handleOidcExchange(c: Ctx, deps: WebDeps, escapedName: str
   assertValidPackageName(name);
   const identity = await verifyWorkloadToken(match[1]!, {
     packageName: name,
-    publishers: deps.trustedPublishers,
+    publishers: await deps.publishers.active(),
     keys: deps.jwks,
     jti: deps.jtiStore,
     maxLifetimeSeconds: deps.oidcMaxLifetimeSeconds,

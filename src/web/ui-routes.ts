@@ -4,6 +4,7 @@
  * same-origin `Origin`; sign-in, enrolment and step-ups are rate limited; every decision is a fresh
  * passkey assertion, never the session alone.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ import { ReleaseService } from '../release/index.ts';
 import type { WebDeps } from './deps.ts';
 import { sendError } from './npm-routes.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { accountPage, auditPage, enrolPage, loginPage, peoplePage, releasePage, releasesPage } from './ui/pages.ts';
+import { accountPage, adminPage, auditPage, enrolPage, loginPage, peoplePage, releasePage, releasesPage } from './ui/pages.ts';
+import { assertLockTarget } from '../lockdown/index.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
 type App = Hono<{ Bindings: HttpBindings }>;
@@ -176,7 +178,13 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       } catch {
         mayReject = false;
       }
-      return releasePage(s.person, s.csrf, status, { mayApprove, mayReject, isRequester: status.release.requester.id === s.person.name });
+      const evidence = await deps.store.db.selectFrom('release_evidence').selectAll().where('release_id', '=', id).orderBy('at').execute();
+      return releasePage(s.person, s.csrf, status, {
+        mayApprove,
+        mayReject,
+        isRequester: status.release.requester.id === s.person.name,
+        evidence: evidence.map((e) => ({ kind: e.kind, name: e.name, identity: e.identity, at: e.at, summary: JSON.parse(e.summary) as Record<string, unknown> })),
+      });
     }),
   );
   app.get('/ui/account', withPage(async (_c, s) => accountPage(s.person, s.csrf, await deps.people.listPasskeys(s.person.id))));
@@ -343,6 +351,68 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       const person = await deps.people.setRoles(s.person, param(c, 'id'), roles, groups);
       await deps.sessions.destroyAllFor(person.id);
       return c.json({ name: person.name, roles: person.roles, groups: person.groups });
+    }),
+  );
+  // Privileged admin actions (trusted publishers, the kill switch): each one a step-up bound to
+  // exactly this action and payload (sha256 of its canonical JSON).
+  const ADMIN_ACTIONS = new Set(['add-publisher', 'remove-publisher', 'lockdown', 'lift-lockdown']);
+  const payloadDigest = (action: string, payload: unknown): string => createHash('sha256').update(`${action}\0${JSON.stringify(payload ?? null)}`).digest('hex');
+  const checkAdminPayload = (action: string, payload: unknown): void => {
+    const p = (payload ?? {}) as Record<string, unknown>;
+    if (action === 'add-publisher') deps.publishers.validate(p['publisher']);
+    else if (action === 'lockdown') {
+      if (typeof p['target'] !== 'string' || typeof p['reason'] !== 'string' || p['reason'].trim() === '') throw new ValidationError('ERR_REQUEST_BAD_LOCKDOWN', 'a lockdown needs a target and a reason');
+      try {
+        assertLockTarget(p['target']);
+      } catch (error) {
+        throw new ValidationError('ERR_REQUEST_BAD_LOCKDOWN', error instanceof Error ? error.message : 'invalid target');
+      }
+    } else if (typeof p['id'] !== 'string') throw new ValidationError('ERR_REQUEST_BAD_ID', 'name the record by id');
+  };
+  app.post(
+    '/ui/api/admin/options',
+    guarded(async (c) => {
+      const s = await requireSigned(c);
+      requireRole(s.person, ['admin']);
+      ceremonies.hit(`stepup:${s.person.id}`);
+      const body = await json(c);
+      const action = String(body['action'] ?? '');
+      if (!ADMIN_ACTIONS.has(action)) throw new ValidationError('ERR_REQUEST_BAD_ACTION', `unknown admin action ${action.slice(0, 40)}`);
+      checkAdminPayload(action, body['payload']);
+      return c.json(await deps.people.stepUpOptions(s.person, 'admin', `admin:${action}`, { action, payloadSha256: payloadDigest(action, body['payload']) }));
+    }),
+  );
+  app.post(
+    '/ui/api/admin/verify',
+    guarded(async (c) => {
+      const s = await requireSigned(c);
+      requireRole(s.person, ['admin']);
+      const body = await json(c);
+      const action = String(body['action'] ?? '');
+      const verified = await deps.people.verifyAssertion(body['response'], ['admin']);
+      if (verified.person.id !== s.person.id || verified.binding['action'] !== action || verified.binding['payloadSha256'] !== payloadDigest(action, body['payload'])) {
+        throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'this step-up was made for another action');
+      }
+      const p = (body['payload'] ?? {}) as Record<string, unknown>;
+      const actor = `user:${s.person.name}`;
+      if (action === 'add-publisher') return c.json({ id: await deps.publishers.add(p['publisher'], actor) });
+      if (action === 'remove-publisher') {
+        await deps.publishers.remove(String(p['id']), actor);
+        return c.json({ ok: true });
+      }
+      if (action === 'lockdown') return c.json(await deps.lockdown.lock(String(p['target']), String(p['reason']), actor));
+      if (action === 'lift-lockdown') {
+        await deps.lockdown.lift(String(p['id']), actor);
+        return c.json({ ok: true });
+      }
+      throw new ValidationError('ERR_REQUEST_BAD_ACTION', 'unknown admin action');
+    }),
+  );
+  app.get(
+    '/ui/admin',
+    withPage(async (_c, s) => {
+      requireRole(s.person, ['admin']);
+      return adminPage(s.person, s.csrf, await deps.publishers.list(), await deps.lockdown.active());
     }),
   );
   app.post(

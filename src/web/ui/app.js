@@ -101,6 +101,28 @@
       await post('/ui/api/people/' + id + '/roles/verify', { response });
       location.reload();
     },
+    async admin(el, payloadOverride) {
+      const action = el.getAttribute('data-admin-action');
+      const payload = payloadOverride || JSON.parse(el.getAttribute('data-payload') || '{}');
+      const options = await post('/ui/api/admin/options', { action, payload });
+      const response = await startAuthentication({ optionsJSON: options });
+      await post('/ui/api/admin/verify', { action, payload, response });
+      location.reload();
+    },
+    async 'add-publisher'(el) {
+      let publisher;
+      try {
+        publisher = JSON.parse(document.getElementById('publisher').value);
+      } catch (error) {
+        throw Object.assign(new Error('the publisher is not valid JSON'), { code: 'ERR_CLIENT_JSON' });
+      }
+      el.setAttribute('data-admin-action', 'add-publisher');
+      return actions.admin(el, { publisher });
+    },
+    async lockdown(el) {
+      el.setAttribute('data-admin-action', 'lockdown');
+      return actions.admin(el, { target: document.getElementById('lock-target').value.trim(), reason: document.getElementById('lock-reason').value.trim() });
+    },
     async logout() {
       await post('/ui/api/logout');
       location.assign('/ui/login');

@@ -1,6 +1,7 @@
 /** Server-rendered pages of the web UI. Every value is escaped; scripts come only from /ui/assets. */
 import type { AuditEvent } from '../../auditlog/index.ts';
-import type { PasskeyInfo, Person } from '../../identity/index.ts';
+import type { ListedPublisher, PasskeyInfo, Person } from '../../identity/index.ts';
+import type { Lockdown } from '../../lockdown/index.ts';
 import type { QuorumStatus } from '../../approval/index.ts';
 import type { PackageDiff, Release } from '../../release/index.ts';
 
@@ -13,7 +14,7 @@ function layout(title: string, body: string, options: { person?: Person | undefi
   const nav =
     options.person === undefined
       ? ''
-      : `<a href="/ui/releases">Releases</a><a href="/ui/account">Passkeys</a>${options.person.roles.includes('admin') ? '<a href="/ui/people">People</a>' : ''}${options.person.roles.some((r) => r === 'admin' || r === 'auditor') ? '<a href="/ui/audit">Audit log</a>' : ''}<span class="muted">${escapeHtml(options.person.name)} (${escapeHtml(options.person.roles.join(', '))})</span><button data-action="logout">Sign out</button>`;
+      : `<a href="/ui/releases">Releases</a><a href="/ui/account">Passkeys</a>${options.person.roles.includes('admin') ? '<a href="/ui/people">People</a><a href="/ui/admin">Publishers &amp; lockdown</a>' : ''}${options.person.roles.some((r) => r === 'admin' || r === 'auditor') ? '<a href="/ui/audit">Audit log</a>' : ''}<span class="muted">${escapeHtml(options.person.name)} (${escapeHtml(options.person.roles.join(', '))})</span><button data-action="logout">Sign out</button>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · pubgate</title><link rel="stylesheet" href="/ui/assets/app.css">${options.csrf === undefined ? '' : `<meta name="csrf-token" content="${escapeHtml(options.csrf)}">`}
 <script src="/ui/assets/webauthn.js" defer></script><script src="/ui/assets/app.js" defer></script></head>
@@ -78,7 +79,32 @@ function diffSection(diff: PackageDiff | undefined): string {
 }
 
 /** The release detail page with the evidence approvers need. */
-export function releasePage(person: Person, csrf: string, status: QuorumStatus, options: { mayApprove: string | undefined; mayReject: boolean; isRequester: boolean }): string {
+/** Evidence and comments attached to a release. */
+export interface EvidenceView {
+  readonly kind: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly at: string;
+  readonly summary: Readonly<Record<string, unknown>>;
+}
+
+function evidenceSection(evidence: readonly EvidenceView[]): string {
+  if (evidence.length === 0) return '<p class="muted">none</p>';
+  return `<table><tr><th>when</th><th>from</th><th>what</th></tr>${evidence
+    .map((e) => {
+      const secrets = (e.summary['secrets'] as Array<{ ruleId: string; line: number; preview: string }> | undefined) ?? [];
+      const what =
+        e.kind === 'comment'
+          ? `comment: ${escapeHtml(String(e.summary['text'] ?? ''))}`
+          : `${escapeHtml(e.kind)} <code>${escapeHtml(e.name)}</code> (${escapeHtml(e.summary['bytes'])} bytes${e.summary['passed'] === null || e.summary['passed'] === undefined ? '' : e.summary['passed'] === true ? ', <span class="ok">passed</span>' : ', <span class="bad">failed</span>'})${
+              secrets.length === 0 ? '' : `<br><span class="bad">secrets in this log (revoked where pubgate's own): ${secrets.map((x) => `${escapeHtml(x.ruleId)} line ${x.line} (${escapeHtml(x.preview)})`).join(', ')}</span>`
+            }`;
+      return `<tr><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.name === 'bot' || e.kind === 'comment' ? `${e.name}:${e.identity}` : e.identity)}</td><td>${what}</td></tr>`;
+    })
+    .join('')}</table>`;
+}
+
+export function releasePage(person: Person, csrf: string, status: QuorumStatus, options: { mayApprove: string | undefined; mayReject: boolean; isRequester: boolean; evidence?: readonly EvidenceView[] }): string {
   const r = status.release;
   const diff = r.checks.find((c) => c.name === 'diff')?.details as PackageDiff | undefined;
   const reasons = (r.policy.reasons ?? []) as readonly string[];
@@ -106,9 +132,19 @@ ${(r.policy.excluded ?? []).length === 0 ? '' : `<tr><th>excluded from approving
 <tr><th>checks</th><td>${r.checks.filter((c) => c.name !== 'diff' && c.name !== 'policy' && c.name !== 'request').map((c) => `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`).join(' · ')}</td></tr>
 ${r.reason === null ? '' : `<tr><th>reason</th><td>${escapeHtml(r.reason)}</td></tr>`}
 </table>
-<h2>Changes against the previous version</h2>${diffSection(diff)}${actions}`,
+<h2>Changes against the previous version</h2>${diffSection(diff)}
+<h2>Secret scan</h2>${secretSection(r)}
+<h2>Evidence and comments</h2>${evidenceSection(options.evidence ?? [])}${actions}`,
     { person, csrf },
   );
+}
+
+function secretSection(r: Release): string {
+  const check = r.checks.find((c) => c.name === 'secret-scan');
+  if (check === undefined) return '<p class="muted">not scanned</p>';
+  const findings = ((check.details as { findings?: Array<{ ruleTitle: string; path: string; line: number; preview: string; kind: string }> } | undefined)?.findings ?? []);
+  if (findings.length === 0) return '<p class="ok">no secrets found in the tarball</p>';
+  return `<ul>${findings.map((f) => `<li class="${f.kind === 'secret' ? 'bad' : 'warn'}">${escapeHtml(f.ruleTitle)} in ${escapeHtml(f.path)}:${f.line} (${escapeHtml(f.preview)})</li>`).join('')}</ul>`;
 }
 
 /** The signed-in person's passkeys. */
@@ -147,6 +183,39 @@ export function auditPage(person: Person, csrf: string, events: readonly AuditEv
     `<h1>Audit log</h1><p class="muted">Newest first. Verify the whole chain with <code>pubgate log verify</code>.</p><table><tr><th>#</th><th>time</th><th>actor</th><th>action</th><th>subject</th><th>hash</th></tr>${events
       .map((e) => `<tr><td>${e.seq}</td><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.action)}</td><td>${escapeHtml(e.subject)}</td><td><code>${escapeHtml(e.hash.slice(0, 16))}</code></td></tr>`)
       .join('')}</table>`,
+    { person, csrf },
+  );
+}
+
+/** Trusted publishers and the kill switch (admins; every change is a passkey step-up). */
+export function adminPage(person: Person, csrf: string, publishers: readonly ListedPublisher[], lockdowns: readonly Lockdown[]): string {
+  return layout(
+    'Publishers & lockdown',
+    `<h1>Trusted publishers</h1><p class="muted">CI identities that may stage packages with no stored secret. Config-file publishers change in the config file.</p>
+<table><tr><th>packages</th><th>provider</th><th>issuer</th><th>audience</th><th>claims</th><th>source</th><th></th></tr>${publishers
+      .map(
+        (p) =>
+          `<tr><td>${escapeHtml(p.publisher.packages.join(', '))}</td><td>${escapeHtml(p.publisher.provider)}</td><td><code>${escapeHtml(p.publisher.issuer)}</code></td><td><code>${escapeHtml(p.publisher.audience)}</code></td><td><code>${escapeHtml(JSON.stringify(p.publisher.claims))}</code></td><td>${escapeHtml(p.source)}</td><td>${
+            p.source === 'admin' ? `<button class="danger" data-action="admin" data-admin-action="remove-publisher" data-payload="${escapeHtml(JSON.stringify({ id: p.id }))}">Remove (step-up)</button>` : ''
+          }</td></tr>`,
+      )
+      .join('')}</table>
+<div class="card"><h2>Add a publisher</h2><textarea id="publisher" rows="8" cols="90">${escapeHtml(
+      JSON.stringify({ packages: ['@acme/*'], provider: 'github', issuer: 'https://token.actions.githubusercontent.com', audience: 'npm:gate.example.com', claims: { repository_id: '123', workflow_ref: 'acme/app/.github/workflows/release.yml@refs/tags/*' } }, null, 2),
+    )}</textarea><p><button data-action="add-publisher">Add with passkey</button></p></div>
+<h1>Lockdown (kill switch)</h1><table><tr><th>target</th><th>reason</th><th>since</th><th>by</th><th></th></tr>${
+      lockdowns.length === 0
+        ? '<tr><td colspan="5" class="muted">no active lockdown</td></tr>'
+        : lockdowns
+            .map(
+              (l) =>
+                `<tr><td>${escapeHtml(l.target)}</td><td>${escapeHtml(l.reason)}</td><td>${escapeHtml(l.createdAt)}</td><td>${escapeHtml(l.createdBy)}</td><td><button data-action="admin" data-admin-action="lift-lockdown" data-payload="${escapeHtml(JSON.stringify({ id: l.id }))}">Lift (step-up)</button></td></tr>`,
+            )
+            .join('')
+    }</table>
+<div class="card"><p>Revokes every live credential in scope, rejects pending releases, and refuses exchanges, requests and publishes until lifted.</p>
+<p><label>Target <input id="lock-target" placeholder="@acme/* | package | identity:name | all"></label> <label>Reason <input id="lock-reason" size="40"></label></p>
+<button class="danger" data-action="lockdown">Lock down with passkey</button></div>`,
     { person, csrf },
   );
 }
