@@ -25,6 +25,7 @@ import {
   spawnGate,
   writeGateConfig,
   type ChildGate,
+  approveWithQuorum,
 } from '../test/support/gate.ts';
 import { escapedName, packageTarball, publishDoc } from '../test/support/publish-doc.ts';
 import { startVerdaccio, type Verdaccio } from '../test/support/verdaccio.ts';
@@ -281,7 +282,7 @@ async function runPhase(
       const id = approvalQueue.shift();
       if (id === undefined || admin === undefined) continue;
       try {
-        await admin.releases.approve(id, { actor: 'bench:quorum' });
+        await approveWithQuorum(admin, id);
         approved++;
       } catch {
         // already decided or expired: not part of the measured mix

@@ -12,7 +12,8 @@ import { AuditLog } from './auditlog/index.ts';
 import { ChallengeService, PeopleService, PublisherRegistry, RemoteJwksProvider, SessionService, SqlJtiStore, type RelyingParty } from './identity/index.ts';
 import type { Config } from './config/index.ts';
 import { LocalRegistry, NpmHttpRegistry, type Registry } from './registry/index.ts';
-import { FsBlobStore, ReleaseService, RELEASE_STATES, type PublishLimits } from './release/index.ts';
+import { AttestationService, FsBlobStore, ReleaseService, RELEASE_STATES, type PublishLimits } from './release/index.ts';
+import { KeyRing, SqlKeyRingStore } from './signing/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 import { CredentialService } from './tokens/index.ts';
 import { loadMasterKey, VaultStore } from './vault/index.ts';
@@ -42,6 +43,8 @@ export interface App {
   readonly sightings: SightingService;
   readonly lockdown: LockdownService;
   readonly publishers: PublisherRegistry;
+  readonly keyRing: KeyRing;
+  readonly attestations: AttestationService;
   /** The URL clients use; set when the server listens (or from server.publicUrl). */
   publicUrl(): string;
   close(): Promise<void>;
@@ -105,9 +108,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   // SQLite serves one instance, so its identity is stable across restarts and a restarted gate
   // resumes its own interrupted publishes at once; on PostgreSQL each process is its own instance.
   const instanceId = config.store.driver === 'sqlite' ? `sqlite:${hostname()}` : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const keyRing = new KeyRing({ store: new SqlKeyRingStore(store), masterKey, now });
+  const attestations = new AttestationService({ store, keys: keyRing, audit, now });
+  // The first start (or `pubgate init`) creates the gate's signing key, sealed under the master key.
+  await keyRing.initialize();
   // The lockdown service needs the release service and vice versa: the release service asks through a closure.
   let lockdown: LockdownService | undefined;
   const releases = new ReleaseService({
+    attestations,
     assertOpen: async (what) => lockdown?.assertOpen(what),
     store,
     blobs,
@@ -147,6 +155,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const approvals = new ApprovalService({ store, audit, releases, people, adminsMayApprove: config.policy.adminsMayApprove, now });
   const publishers = new PublisherRegistry({ store, audit, fromConfig: config.trustedPublishers, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers });
   return {
+    attestations,
+    keyRing,
     publishers,
     lockdown,
     sightings,
@@ -168,6 +178,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     registry,
     blobs,
     close: async () => {
+      // The key ring keeps no copy of the master key beyond this buffer's life.
       masterKey.fill(0);
       await store.close();
     },

@@ -19,7 +19,7 @@ import { isPubgateError, PubgateError } from '../src/errors/index.ts';
 import { ReleaseService, type Release } from '../src/release/index.ts';
 import { backendNames, freshPostgresDatabase, postgresAdminUrl } from './support/backends.ts';
 import { startCountingProxy, type CountingProxy } from './support/counting-proxy.ts';
-import { issueToken, sealUpstreamToken, writeGateConfig, type ChildGate } from './support/gate.ts';
+import { issueToken, sealUpstreamToken, writeGateConfig, type ChildGate, approveWithQuorum } from './support/gate.ts';
 import { spawnLoggedGate, summarizeGateLog } from './support/logged-gate.ts';
 import { freePort } from './support/net.ts';
 import {
@@ -318,7 +318,7 @@ for (const server of harnessBackends()) {
       for (let attempt = 0; ; attempt++) {
         try {
           if (run.plan.decision === 'approve')
-            await withAdmin((app) => app.releases.approve(id, { actor: 'test:quorum' }));
+            await withAdmin((app) => approveWithQuorum(app, id));
           else
             await withAdmin((app) =>
               app.releases.reject(id, 'test:approver', 'crash harness rejects this one'),
@@ -473,7 +473,7 @@ for (const server of harnessBackends()) {
       // every planned release had already finished before it.
       const probeTarball = await packageTarball(PROBE_NAME, '1.0.0');
       const probeId = await holdRelease({ name: PROBE_NAME, version: '1.0.0', channel: 'stage', decision: 'approve', tarball: probeTarball, integrity: sha512Integrity(probeTarball) });
-      await retrying(() => withAdmin((app) => app.releases.approve(probeId, { actor: 'test:quorum' })), 'approve the probe').catch(() => undefined);
+      await retrying(() => withAdmin((app) => approveWithQuorum(app, probeId)), 'approve the probe').catch(() => undefined);
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
         const pid = await publishedBy(pids, afterSeq).catch(() => undefined);

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { buildApp, createLogger, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { startVerdaccio, type Verdaccio } from './support/verdaccio.ts';
-import { sealUpstreamToken, spawnGate, writeGateConfig, issueToken } from './support/gate.ts';
+import { sealUpstreamToken, spawnGate, writeGateConfig, issueToken, approveWithQuorum } from './support/gate.ts';
 import { startHoldProxy, type HoldProxy } from './support/hold-proxy.ts';
 import { escapedName, packageTarball, publishDoc } from './support/publish-doc.ts';
 import { eventually } from './support/net.ts';
@@ -66,7 +66,7 @@ for (const backend of backendNames()) describe(`crash safety on ${backend}`, () 
       const id = await holdRelease(first.url, name);
       proxy.mode = mode;
       const statusesBefore = proxy.putStatuses.length;
-      await admin.releases.approve(id, { actor: 'test:quorum' });
+      await approveWithQuorum(admin, id);
       await proxy.held();
       await first.kill('SIGKILL');
       assert.equal((await admin.releases.get(id)).state, 'publishing', 'the gate died mid-publish');

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startVerdaccio, type Verdaccio } from './support/verdaccio.ts';
-import { startTestGate, type TestGate } from './support/gate.ts';
+import { startTestGate, type TestGate, approveWithQuorum } from './support/gate.ts';
 import { makePackage, runNpm, writeNpmrc } from './support/npm.ts';
 import { eventually } from './support/net.ts';
 import { backendNames, backendStore } from './support/backends.ts';
@@ -44,7 +44,7 @@ for (const backend of backendNames()) describe(`release gate end to end on ${bac
     const release = held[0]!;
     assert.equal(release.state, 'awaiting_approval');
     assert.equal(await upstreamVersion(verdaccio, name, version), undefined, 'nothing reaches the upstream while held');
-    await gate.app.releases.approve(release.id, { actor: 'test:quorum' });
+    await approveWithQuorum(gate.app, release.id);
     await eventually(async () => ((await gate.app.releases.get(release.id)).state === 'published' ? true : undefined), 20_000, 'publish');
     const published = await upstreamVersion(verdaccio, name, version);
     assert.ok(published !== undefined, 'present upstream after release');
@@ -73,7 +73,7 @@ for (const backend of backendNames()) describe(`release gate end to end on ${bac
     assert.notEqual(approve.code, 0, 'a token cannot approve');
     assert.match(approve.stdout + approve.stderr, /ERR_APPROVAL_STEP_UP_REQUIRED/);
     assert.equal((await gate.app.releases.get(release.id)).state, 'awaiting_approval');
-    await gate.app.releases.approve(release.id, { actor: 'test:quorum' });
+    await approveWithQuorum(gate.app, release.id);
     await eventually(async () => ((await gate.app.releases.get(release.id)).state === 'published' ? true : undefined), 20_000, 'publish');
     assert.equal(((await upstreamVersion(verdaccio, name, '2.0.0'))?.['dist'] as { integrity: string }).integrity, release.integrity);
   });

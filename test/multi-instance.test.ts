@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startVerdaccio, type Verdaccio } from './support/verdaccio.ts';
-import { startTestGate, type TestGate } from './support/gate.ts';
+import { startTestGate, type TestGate, approveWithQuorum } from './support/gate.ts';
 import { backendNames, freshPostgresDatabase } from './support/backends.ts';
 import { escapedName, packageTarball, publishDoc } from './support/publish-doc.ts';
 import { eventually } from './support/net.ts';
@@ -43,7 +43,7 @@ for (const backend of backendNames().filter((b) => b === 'postgres')) {
       assert.equal(answers.filter((c) => c === 'ERR_RELEASE_HELD').length, 1, answers.join(','));
       assert.equal(answers.filter((c) => c === 'ERR_PUBLISH_VERSION_PENDING').length, 9, answers.join(','));
       const [release] = await b.app.releases.list({ package: name });
-      await a.app.releases.approve(release!.id, { actor: 'test:quorum' });
+      await approveWithQuorum(a.app, release!.id);
       // Both instances' workers race for it; the lease and SKIP LOCKED let one win.
       await Promise.all([a.app.releases.publishDue(), b.app.releases.publishDue(), a.app.releases.publishDue(), b.app.releases.publishDue()]);
       const final = await eventually(async () => {

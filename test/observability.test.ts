@@ -9,7 +9,7 @@ import { buildApp, createLogger, startGate, type RunningGate } from '../src/app.
 import { loadConfig } from '../src/config/index.ts';
 import { generateToken } from '../src/tokens/index.ts';
 import { startVerdaccio, type Verdaccio } from './support/verdaccio.ts';
-import { issueToken, sealUpstreamToken, writeGateConfig } from './support/gate.ts';
+import { issueToken, sealUpstreamToken, writeGateConfig, approveWithQuorum } from './support/gate.ts';
 import { startHoldProxy, type HoldProxy } from './support/hold-proxy.ts';
 import { escapedName, packageTarball, publishDoc } from './support/publish-doc.ts';
 import { eventually } from './support/net.ts';
@@ -50,11 +50,11 @@ describe('observability', () => {
 
   it('exposes releases, approvals, credentials and upstream latency in Prometheus format', async () => {
     const id = await hold('metrics-pkg');
-    await gate.app.releases.approve(id, { actor: 'test' });
+    await approveWithQuorum(gate.app, id);
     await eventually(async () => ((await gate.app.releases.get(id)).state === 'published' ? true : undefined));
     const text = await (await fetch(`${gate.url}/metrics`)).text();
     assert.match(text, /^pubgate_releases\{state="published"\} 1$/m);
-    assert.match(text, /^pubgate_approvals_total 0$/m);
+    assert.match(text, /^pubgate_approvals_total 1$/m);
     assert.match(text, /^pubgate_credentials_minted_total\{kind="request"\} 1$/m);
     assert.match(text, /^pubgate_credentials_revoked_total\{kind="request"\} 0$/m);
     assert.match(text, /^pubgate_upstream_request_duration_seconds_count\{operation="publish",outcome="ok"\} 1$/m);
@@ -77,7 +77,7 @@ describe('observability', () => {
   it('finishes the publish in flight on shutdown', async () => {
     const id = await hold('shutdown-pkg');
     proxy.mode = 'delay';
-    await gate.app.releases.approve(id, { actor: 'test' });
+    await approveWithQuorum(gate.app, id);
     await proxy.held();
     await gate.stop();
     const { buildApp: reopen } = await import('../src/app.ts');

@@ -7,7 +7,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { startTestGate, type TestGate } from './support/gate.ts';
+import { startTestGate, type TestGate, approveWithQuorum } from './support/gate.ts';
 import { escapedName, packageTarball, publishDoc, tarOf } from './support/publish-doc.ts';
 import { generateToken } from '../src/tokens/index.ts';
 import { backendNames, backendStore } from './support/backends.ts';
@@ -181,7 +181,7 @@ for (const backend of backendNames()) describe(`publish validation on ${backend}
     });
     it('refuses a version already published with ERR_PUBLISH_VERSION_EXISTS (409)', async () => {
       const [held] = await gate.app.releases.list({ package: 'ok-pkg' });
-      await gate.app.releases.approve(held!.id, { actor: 'test' });
+      await approveWithQuorum(gate.app, held!.id);
       // The gate's own worker publishes on approval; wait for it rather than racing it.
       await eventually(async () => ((await gate.app.releases.get(held!.id)).state === 'published' ? true : undefined), 20_000, 'publish');
       const result = await put('ok-pkg', await good('ok-pkg'));

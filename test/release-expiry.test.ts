@@ -1,7 +1,7 @@
 /** Pending releases expire after release.pendingTtlSeconds (frozen clock), and free their version. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestGate, type TestGate } from './support/gate.ts';
+import { startTestGate, type TestGate, approveWithQuorum } from './support/gate.ts';
 import { escapedName, packageTarball, publishDoc } from './support/publish-doc.ts';
 
 describe('release expiry', () => {
@@ -35,7 +35,7 @@ describe('release expiry', () => {
 
   it('refuses to approve an expired release with ERR_RELEASE_STATE', async () => {
     const [expired] = await gate.app.releases.list({ package: 'expiring' });
-    await assert.rejects(gate.app.releases.approve(expired!.id, { actor: 'late' }), { code: 'ERR_RELEASE_STATE' });
+    await assert.rejects(approveWithQuorum(gate.app, expired!.id), { code: 'ERR_RELEASE_STATE' });
   });
 
   it('lets the same version be requested again once the old release expired', async () => {

@@ -11,3 +11,4 @@ export { inspectTarball, assertSafeEntryPath } from './tarball.ts';
 export type { TarballInspection, TarballFile, TarballLimits } from './tarball.ts';
 export { diffPackages, installScriptsChanged, INSTALL_SCRIPTS } from './diff.ts';
 export type { PackageDiff, PackageSnapshot } from './diff.ts';
+export { AttestationService } from './attestations.ts';

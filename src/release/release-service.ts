@@ -78,6 +78,11 @@ export interface ReleaseServiceOptions {
   readonly weeklyDownloads?: (name: string) => Promise<number | undefined>;
   /** The secret scan of every received tarball (findings carry previews, never values). */
   readonly scanTarball?: (tarball: Buffer) => Promise<readonly SecretFinding[]>;
+  /** Signs the release attestation at approval and verifies it before every upstream publish. */
+  readonly attestations?: {
+    ensure(release: Release): Promise<unknown>;
+    verifyBeforePublish(release: Release, tarball: Buffer): Promise<void>;
+  };
   /** Throws `ERR_LOCKDOWN` when a lockdown covers the package or identity (the kill switch). */
   readonly assertOpen?: (what: { package?: string; identity?: string }) => Promise<void>;
   /** Called with every secret found (the gate revokes leaked pubgate credentials). */
@@ -361,8 +366,8 @@ export class ReleaseService {
    * Records the decision that releases a package. Internal: only the approval capability (quorum of
    * step-up assertions) may call it; no HTTP route or CLI command reaches it directly.
    */
-  approve(id: string, decision: { actor: string; data?: Record<string, unknown>; guard?: (tx: Db, current: Release) => Promise<void> }): Promise<Release> {
-    return this.#transition(
+  async approve(id: string, decision: { actor: string; data?: Record<string, unknown>; guard?: (tx: Db, current: Release) => Promise<void> }): Promise<Release> {
+    const approved = await this.#transition(
       id,
       'approved',
       { actor: decision.actor, ...(decision.data === undefined ? {} : { data: decision.data }) },
@@ -370,6 +375,11 @@ export class ReleaseService {
       statesLeadingTo('approved'),
       decision.guard,
     );
+    // Sign the attestation now; if that fails, the publisher signs it before publishing.
+    await this.#o.attestations?.ensure(approved).catch((error: unknown) => {
+      this.#o.logger.error({ release: id, code: error instanceof PubgateError ? error.code : 'ERR_INTERNAL' }, 'attestation not signed at approval');
+    });
+    return approved;
   }
 
   /** Records that the requester authenticated its request with a passkey (npm web-auth step-up). */
@@ -469,13 +479,15 @@ export class ReleaseService {
       await this.#o.assertOpen?.({ package: row.package, identity: row.requester_id });
       // Re-read from the content-addressed store: the bytes are verified against the approved digest.
       const tarball = await this.#o.blobs.get(sha512HexOf(row.integrity));
+      // The gate re-verifies its own signed attestation against these exact bytes before they leave.
+      await this.#o.attestations?.verifyBeforePublish(toRelease(row), tarball);
       const outcome = await this.#o.registry.publish({ name: row.package, version: row.version, tag: row.tag, access, manifest, tarball, integrity: row.integrity });
       await this.#finishPublish(row, 'published', { actor: 'gate', data: { outcome, instance: this.#o.instanceId } }, () => ({ published_at: this.#now().toISOString(), lease_owner: null, lease_until: null }));
       this.#o.logger.info({ release: row.id, package: row.package, version: row.version, outcome }, 'release published');
       return true;
     } catch (error) {
       const code = error instanceof PubgateError ? error.code : 'ERR_INTERNAL';
-      const permanent = code === 'ERR_UPSTREAM_VERSION_CONFLICT' || code === 'ERR_BLOB_CORRUPT' || code === 'ERR_BLOB_MISSING' || code === 'ERR_LOCKDOWN';
+      const permanent = code === 'ERR_UPSTREAM_VERSION_CONFLICT' || code === 'ERR_BLOB_CORRUPT' || code === 'ERR_BLOB_MISSING' || code === 'ERR_LOCKDOWN' || code === 'ERR_RELEASE_ATTESTATION_INVALID';
       if (permanent || row.attempts >= this.#o.publishMaxAttempts) {
         await this.#finishPublish(row, 'failed', { actor: 'gate', reason: `publish failed: ${code}`, data: { code } }, () => ({ lease_owner: null, lease_until: null }));
         this.#o.logger.error({ release: row.id, code }, 'release failed');

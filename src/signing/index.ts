@@ -69,3 +69,4 @@ export type {
   VerifiedBuildProvenance,
 } from './build-provenance.ts';
 export { verifyBuildProvenance, SLSA_PROVENANCE_V1 } from './build-provenance.ts';
+export { SqlKeyRingStore } from './sql-key-ring-store.ts';

@@ -225,4 +225,21 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         .execute();
     },
   },
+  '0005_signing': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The gate's signing keys (private parts sealed under the master key, or held in an HSM).
+      await db.schema.createTable('signing_keys').addColumn('key_id', 'text', (c) => c.primaryKey()).addColumn('stored', 'text', (c) => c.notNull()).execute();
+      // One signed release attestation (a Sigstore bundle) per release.
+      await db.schema
+        .createTable('attestations')
+        .addColumn('release_id', 'text', (c) => c.primaryKey())
+        .addColumn('package', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('bundle', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('attestations_package').on('attestations').columns(['package', 'version']).execute();
+    },
+  },
 });

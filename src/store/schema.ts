@@ -223,6 +223,24 @@ export interface Database {
   secret_sightings: SecretSightingsTable;
   release_evidence: ReleaseEvidenceTable;
   trusted_publishers: TrustedPublishersTable;
+  signing_keys: SigningKeysTable;
+  attestations: AttestationsTable;
+}
+
+/** Signing keys: the stored record (public key, validity, custody; a private key only sealed). */
+export interface SigningKeysTable {
+  key_id: string;
+  stored: string;
+}
+
+/** Signed release attestations (Sigstore bundle JSON). */
+export interface AttestationsTable {
+  release_id: string;
+  package: string;
+  version: string;
+  key_id: string;
+  bundle: string;
+  created_at: string;
 }
 
 /** Trusted publishers added through the admin API (JSON of the publisher). */

@@ -1,5 +1,6 @@
 /** Starts pubgate for tests: in-process, or as a child process that a test can SIGKILL. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +133,31 @@ export async function spawnGate(file: string, port?: number): Promise<ChildGate>
       await exited;
     },
   };
+}
+
+/**
+ * The quorum, for tests that are about something else (crash safety, the npm flow, load): records M
+ * approvals by test approvers, as the passkey step-ups would (their real ceremony is tested in
+ * test/passkeys.test.ts), then lets the release be approved. The signed attestation lists them, and
+ * the gate verifies it before publishing, so a release without approvals is never published.
+ */
+export async function approveWithQuorum(app: App, releaseId: string): Promise<void> {
+  const release = await app.releases.get(releaseId);
+  // Dated by the gate's own clock (tests freeze it), never after the attestation that lists them.
+  const now = release.createdAt;
+  for (let i = 1; i <= release.requiredApprovals; i++) {
+    const name = `test-approver-${i}`;
+    const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    await app.store.db
+      .insertInto('users')
+      .values({ id, name, roles: JSON.stringify(['approver']), groups: JSON.stringify([release.approverGroup]), created_at: now, disabled_at: null })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    await app.store.db
+      .insertInto('approvals')
+      .values({ release_id: releaseId, user_id: id, decision: 'approve', credential_id: `test-credential-${i}`, assertion_sha256: createHash('sha256').update(`${releaseId}:${i}`).digest('hex'), challenge: '', at: now })
+      .onConflict((oc) => oc.columns(['release_id', 'user_id']).doNothing())
+      .execute();
+  }
+  await app.releases.approve(releaseId, { actor: 'test:quorum' });
 }

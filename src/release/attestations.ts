@@ -1,0 +1,110 @@
+/**
+ * Release attestations: when a release is approved the gate signs an in-toto statement (subject
+ * `pkg:npm/<name>@<version>` with its sha512) recording the policy, requester, each approver's
+ * passkey assertion hash, the build identity and the checks, as a Sigstore bundle; and right before
+ * every upstream publish it verifies that attestation against the bytes it is about to send.
+ */
+import {
+  RELEASE_PREDICATE_TYPE,
+  signReleaseAttestation,
+  verifyRelease,
+  type KeyRing,
+  type ReleaseCheckResult,
+  type SigstoreBundleJson,
+} from '../signing/index.ts';
+import type { AuditLog } from '../auditlog/index.ts';
+import { IntegrityError } from '../errors/index.ts';
+import type { Store } from '../store/index.ts';
+import { sha512HexOf, type Release } from './release-service.ts';
+
+/** Signs, stores, serves and checks release attestations. */
+export class AttestationService {
+  readonly #store: Store;
+  readonly #keys: KeyRing;
+  readonly #audit: AuditLog;
+  readonly #now: () => Date;
+
+  constructor(options: { store: Store; keys: KeyRing; audit: AuditLog; now?: () => Date }) {
+    this.#store = options.store;
+    this.#keys = options.keys;
+    this.#audit = options.audit;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** The key ring (for /keys and verification). */
+  get keys(): KeyRing {
+    return this.#keys;
+  }
+
+  /** The stored attestation bundle of a release, or undefined. */
+  async get(releaseId: string): Promise<SigstoreBundleJson | undefined> {
+    const row = await this.#store.db.selectFrom('attestations').select('bundle').where('release_id', '=', releaseId).executeTakeFirst();
+    return row === undefined ? undefined : (JSON.parse(row.bundle) as SigstoreBundleJson);
+  }
+
+  /** The attestation of the published package@version, or undefined. */
+  async forVersion(name: string, version: string): Promise<{ releaseId: string; bundle: SigstoreBundleJson } | undefined> {
+    const row = await this.#store.db.selectFrom('attestations').select(['release_id', 'bundle']).where('package', '=', name).where('version', '=', version).orderBy('created_at', 'desc').executeTakeFirst();
+    return row === undefined ? undefined : { releaseId: row.release_id, bundle: JSON.parse(row.bundle) as SigstoreBundleJson };
+  }
+
+  /** Signs the attestation of an approved release once; returns the stored bundle. */
+  async ensure(release: Release): Promise<SigstoreBundleJson> {
+    const existing = await this.get(release.id);
+    if (existing !== undefined) return existing;
+    const approvals = await this.#store.db
+      .selectFrom('approvals')
+      .innerJoin('users', 'users.id', 'approvals.user_id')
+      .select(['users.name', 'approvals.credential_id', 'approvals.assertion_sha256', 'approvals.at'])
+      .where('approvals.release_id', '=', release.id)
+      .where('approvals.decision', '=', 'approve')
+      .orderBy('approvals.at')
+      .execute();
+    const approvedEvent = await this.#store.db.selectFrom('audit_events').select('at').where('subject', '=', `release:${release.id}`).where('action', '=', 'release.approved').orderBy('seq', 'desc').executeTakeFirst();
+    const workload = (release.checks.find((c) => c.name === 'request')?.details as { workload?: Record<string, string> | null } | undefined)?.workload ?? null;
+    const signer = await this.#keys.activeSigner();
+    const { bundle } = await signReleaseAttestation({
+      signer,
+      now: this.#now(),
+      release: {
+        name: release.package,
+        version: release.version,
+        sha512: sha512HexOf(release.integrity),
+        predicate: {
+          releaseId: release.id,
+          policy: { id: String(release.policy.rule ?? 'default'), version: String(release.policy.policyVersion ?? ''), requiredApprovals: release.requiredApprovals },
+          requester: { identity: `${release.requester.kind}:${release.requester.id}` },
+          approvers: approvals.map((a) => ({ identity: a.name, credentialId: a.credential_id, assertionSha256: a.assertion_sha256, at: a.at })),
+          build: workload === null ? null : { identity: `${workload['provider'] ?? 'oidc'}:${workload['repository'] ?? ''}`, issuer: workload['issuer'] ?? '', claims: { ...workload } },
+          checks: release.checks
+            .filter((c) => c.name !== 'diff' && c.name !== 'request' && c.name !== 'policy')
+            .map((c) => ({ name: c.name, result: (c.ok ? 'pass' : 'fail') as ReleaseCheckResult })),
+          times: { requestedAt: release.createdAt, approvedAt: approvedEvent?.at ?? this.#now().toISOString() },
+        },
+      },
+    });
+    const now = this.#now().toISOString();
+    await this.#store.transaction(async (tx) => {
+      const inserted = await tx
+        .insertInto('attestations')
+        .values({ release_id: release.id, package: release.package, version: release.version, key_id: signer.keyId, bundle: JSON.stringify(bundle), created_at: now })
+        .onConflict((oc) => oc.column('release_id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
+        await this.#audit.appendIn(tx, { actor: 'gate', action: 'release.attested', subject: `release:${release.id}`, data: { keyId: signer.keyId, predicateType: RELEASE_PREDICATE_TYPE, approvers: approvals.length } });
+      }
+    });
+    // Another instance may have signed first; the stored one is the attestation.
+    return (await this.get(release.id))!;
+  }
+
+  /** Verifies a release's attestation against the exact bytes about to be published; throws `ERR_VERIFY_*`. */
+  async verifyBeforePublish(release: Release, tarball: Buffer): Promise<void> {
+    const bundle = await this.ensure(release);
+    try {
+      await verifyRelease({ bundle, artifact: tarball, expected: { name: release.package, version: release.version }, keys: this.#keys, now: this.#now() });
+    } catch (cause) {
+      throw new IntegrityError('ERR_RELEASE_ATTESTATION_INVALID', `the release attestation of ${release.id} does not verify; not publishing`, { cause });
+    }
+  }
+}
