@@ -273,6 +273,7 @@ export async function startGate(app: App): Promise<RunningGate> {
     lockdown: app.lockdown,
     jitTtlSeconds: config.release.jitTtlSeconds,
     publishers: app.publishers,
+    attestations: app.attestations,
     jwks: new RemoteJwksProvider({ jwksUris: config.oidc.jwksUris, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers }),
     jtiStore: new SqlJtiStore(app.store),
     oidcMaxLifetimeSeconds: config.oidc.maxLifetimeSeconds,

@@ -6,6 +6,7 @@ export const EXIT = Object.freeze({ ok: 0, negative: 1, usage: 2, config: 3, una
 
 const byPrefix: ReadonlyArray<readonly [string, number]> = [
   ['ERR_CONFIG_', EXIT.config],
+  ['ERR_VERIFY_', EXIT.negative],
   ['ERR_UPSTREAM_', EXIT.unavailable],
   ['ERR_STORE_', EXIT.unavailable],
 ];

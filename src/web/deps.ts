@@ -5,7 +5,7 @@ import type { AuditLog } from '../auditlog/index.ts';
 import type { JtiStore, JwksProvider, PeopleService, PublisherRegistry, SessionService } from '../identity/index.ts';
 import type { SightingService } from '../sightings/index.ts';
 import type { LockdownService } from '../lockdown/index.ts';
-import type { BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
+import type { AttestationService, BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../store/index.ts';
 import type { CredentialService } from '../tokens/index.ts';
@@ -32,6 +32,7 @@ export interface WebDeps {
   /** Lifetime of just-in-time publish credentials (at most 5 minutes by default). */
   readonly jitTtlSeconds: number;
   readonly publishers: PublisherRegistry;
+  readonly attestations: AttestationService;
   readonly jwks: JwksProvider;
   readonly jtiStore: JtiStore;
   readonly oidcMaxLifetimeSeconds: number;

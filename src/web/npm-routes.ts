@@ -11,6 +11,7 @@ import { principalCovers, REQUEST_KINDS, type Principal } from '../tokens/index.
 import { readBody } from './body.ts';
 import { authenticate, requireKind } from './auth.ts';
 import { handleOidcExchange } from './oidc-routes.ts';
+import { toNpmAttestationsResponse, toNpmKeysResponse } from '../signing/index.ts';
 import { errorBody, statusFor } from './error-map.ts';
 import { parseNpmPath } from './npm-path.ts';
 import type { WebDeps } from './deps.ts';
@@ -188,6 +189,18 @@ async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[],
     const name = rest.length === 6 ? rest[5]! : rest.length === 7 ? `${rest[5]}/${rest[6]}` : undefined;
     if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
     return handleOidcExchange(c, deps, encodeURIComponent(name));
+  }
+  // npm's registry keys and attestations, in npm's shapes.
+  if (head === 'npm' && rest[0] === 'v1' && rest[1] === 'keys' && rest.length === 2 && method === 'GET') {
+    return c.json(toNpmKeysResponse(await deps.attestations.keys.listKeys()));
+  }
+  if (head === 'npm' && rest[0] === 'v1' && rest[1] === 'attestations' && (rest.length === 3 || rest.length === 4) && method === 'GET') {
+    const spec = rest.slice(2).join('/');
+    const at = spec.lastIndexOf('@');
+    if (at <= 0) throw new NotFoundError('ERR_NOT_FOUND', 'use /-/npm/v1/attestations/<name>@<version>');
+    const found = await deps.attestations.forVersion(spec.slice(0, at), spec.slice(at + 1));
+    if (found === undefined) throw new NotFoundError('ERR_ATTESTATION_NOT_FOUND', `no attestation for ${spec}`);
+    return c.json(toNpmAttestationsResponse([found.bundle]));
   }
   if (head === 'package' && rest.at(-1) === 'visibility' && method === 'GET') {
     // Provenance is the gate's own signed attestation; npm's Sigstore provenance needs the public-good

@@ -4,6 +4,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { WebDeps } from './deps.ts';
 import { handleNpm, sendError } from './npm-routes.ts';
 import { NotFoundError } from '../errors/index.ts';
+import { toPublicKeySet } from '../signing/index.ts';
 import { registerUiRoutes } from './ui-routes.ts';
 import { registerApiRoutes } from './api-routes.ts';
 
@@ -25,6 +26,8 @@ export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
       return c.json({ ok: false }, 503);
     }
   });
+  // The gate's public signing keys with their validity windows (what `pubgate verify` trusts).
+  app.get('/keys', async (c) => c.json(toPublicKeySet(await deps.attestations.keys.listKeys())));
   app.get('/metrics', async (c) => c.text(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   registerUiRoutes(app, deps);
   registerApiRoutes(app, deps);

@@ -47,7 +47,7 @@ export function publishDoc(name: string, version: string, tarball: Buffer, patch
     name,
     description: 'test',
     'dist-tags': { latest: version },
-    versions: { [version]: { name, version, _id: `${name}@${version}`, dist: { integrity, shasum, tarball: `http://x/${name}/-/x.tgz` } } },
+    versions: { [version]: { name, version, _id: `${name}@${version}`, dist: { integrity, shasum, tarball: `http://registry.invalid/${name}/-/${name.split('/').pop()}-${version}.tgz` } } },
     access: null,
     _attachments: { [`${name}-${version}.tgz`]: { content_type: 'application/octet-stream', data: patch.data ?? tarball.toString('base64'), length: patch.length ?? tarball.length } },
   };

@@ -4,6 +4,7 @@ import { registerAdminCommands, registerLockdownCommand } from './admin.ts';
 import { registerAuditCommand } from './audit.ts';
 import { registerReleaseCommands } from './release.ts';
 import { registerServeCommands } from './serve.ts';
+import { registerSigningCommands } from './signing.ts';
 import { registerScanCommand } from './scan.ts';
 
 /** Adds all pubgate commands to `program`. */
@@ -12,6 +13,7 @@ export function registerCommands(program: Command): void {
   registerReleaseCommands(program);
   registerAdminCommands(program);
   registerLockdownCommand(program);
+  registerSigningCommands(program);
   registerScanCommand(program);
   registerAuditCommand(program);
 }

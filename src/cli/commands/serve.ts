@@ -2,8 +2,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildApp, startGate } from '../../app.ts';
-import { renderConfigTemplate } from '../../config/index.ts';
+import { buildApp, createLogger, startGate } from '../../app.ts';
+import { loadConfig, renderConfigTemplate } from '../../config/index.ts';
 import { ConfigError } from '../../errors/index.ts';
 import { writeNewMasterKey } from '../../vault/index.ts';
 import { resolveConfig, say, withConfigOption } from '../context.ts';
@@ -14,7 +14,7 @@ export function registerServeCommands(program: Command): void {
     .command('init')
     .description('Write a commented config (pubgate.yaml) and a new master key into a folder.')
     .option('-d, --dir <dir>', 'folder to initialise', '.')
-    .action((options: { dir: string }) => {
+    .action(async (options: { dir: string }) => {
       const dir = resolve(options.dir);
       const file = resolve(dir, 'pubgate.yaml');
       if (existsSync(file)) throw new ConfigError('ERR_CONFIG_EXISTS', `${file} already exists; refusing to overwrite it`);
@@ -23,7 +23,12 @@ export function registerServeCommands(program: Command): void {
       const keyFile = resolve(dir, 'pubgate-data', 'master.key');
       mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
       writeNewMasterKey(keyFile);
+      // The store and the gate's signing key (sealed under the master key) are created now too.
+      const app = await buildApp(loadConfig({ file }), { logger: createLogger('silent') });
+      const key = await app.keyRing.activeKey();
+      await app.close();
       say(`wrote ${file}`);
+      say(`created signing key ${key?.keyId ?? '?'} (sealed under the master key; public at /keys)`);
       say(`wrote ${keyFile} (mode 0600; back it up: without it sealed secrets cannot be opened)`);
       say(`next: pubgate serve --config ${file}`);
     });
