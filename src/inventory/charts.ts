@@ -11,7 +11,7 @@ export function escapeXml(value: unknown): string {
 
 const W = 640;
 const H = 260;
-const PAD = { left: 48, right: 16, top: 28, bottom: 56 };
+const PAD = { left: 48, right: 16, top: 40, bottom: 56 };
 /** State colours, colour-blind friendly (Okabe–Ito). */
 export const STATE_COLOURS: Readonly<Record<string, string>> = Object.freeze({
   received: '#999999',
