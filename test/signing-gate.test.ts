@@ -121,7 +121,7 @@ describe('signed releases', () => {
     assert.equal((await pubgate(['verify', '@acme/signed@1.0.0', '--gate', gate.url, '--registry', a.url])).code, 0);
     const id = await release('@acme/after-rotation', '1.0.0');
     assert.equal((await final(id)).state, 'published');
-    const bundle = (await gate.app.attestations.get(id)) as { verificationMaterial: { publicKey: { hint: string } } };
+    const bundle = (await gate.app.attestations.get(id)) as unknown as { verificationMaterial: { publicKey: { hint: string } } };
     assert.equal(bundle.verificationMaterial.publicKey.hint, current.keyId);
   });
 });

@@ -530,10 +530,11 @@ export class ReleaseService {
       await this.#o.audit.appendIn(tx, { actor, action: 'release.jit_publish', subject: `release:${id}`, data: {} });
     });
     await this.publishDue();
-    for (let i = 0; i < 600; i++) {
+    // Usually this instance published it just now; otherwise another instance's worker is on it.
+    for (let i = 0; i < 3000; i++) {
       const release = await this.get(id);
       if (release.state === 'published' || release.state === 'failed') return release;
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 20));
     }
     return this.get(id);
   }
