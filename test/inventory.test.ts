@@ -122,7 +122,13 @@ describe('identity inventory and compliance report', () => {
       const ids = report.inventory.items.map((i) => i.id);
       for (const id of ['person:alice', 'person:audrey', 'gate:pubgate', 'vault:scan/fingerprint-key', 'external:toxic.yaml#alice-npm']) assert.ok(ids.includes(id), id);
       assert.ok(report.inventory.items.some((i) => i.kind === 'pubgate-credential' && i.person === 'dave'));
-      assert.ok(report.notes.some((n) => /signing keys/.test(n)));
+      const key = report.inventory.items.find((i) => i.kind === 'signing-key');
+      assert.deepEqual(key?.capabilities, ['sign'], 'the gate signing key from its key ring');
+      assert.ok(!report.findings.some((f) => f.subjects.includes(key!.id)), 'the gate’s own key is no holder’s finding');
+      // Wired: judged by findings now (the imported release robot signs and publishes, so it is violated).
+      const attestation = report.controls.find((c) => c.control === 'PG-RELEASE-ATTESTATION');
+      assert.equal(attestation?.status, 'violated');
+      assert.ok((attestation?.findings.length ?? 0) > 0);
     });
     it('finds the orphaned, stale and long-lived credentials and the reuse across two hosts', () => {
       const kinds = new Set(report.findings.map((f) => f.kind));

@@ -19,6 +19,20 @@ export interface SigningKeyFacts {
   readonly revokedAt: string | null;
 }
 
+/** A key ring's public record, as `KeyRing.listKeys()` returns it. */
+export interface KeyRecordLike {
+  readonly keyId: string;
+  readonly algorithm: string;
+  readonly notBefore: string;
+  readonly notAfter: string | null;
+  readonly retiredAt?: string | undefined;
+}
+
+/** Converts key-ring records to the inventory's signing-key facts (the validity window is the lifetime). */
+export function toSigningKeyFacts(records: readonly KeyRecordLike[]): SigningKeyFacts[] {
+  return records.map((k) => ({ keyId: k.keyId, algorithm: k.algorithm, createdAt: k.notBefore, expiresAt: k.notAfter, revokedAt: k.retiredAt ?? null }));
+}
+
 /** What the inventory reads from the gate (the `App` satisfies it, with `policy` from its config). */
 export interface InventorySource {
   readonly store: Store;

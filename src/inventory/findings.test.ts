@@ -80,6 +80,10 @@ describe('inventory findings', () => {
       const gate = { ...credential('g', 'gate', 'gate'), id: 'gate:pubgate', kind: 'gate' as const, credential: null, capabilities: ['publish', 'sign'] as const };
       assert.deepEqual(kinds(detectFindings(inventoryOf([gate]), {}, NOW)), []);
     });
+    it('ignore the gate’s own signing key, which never expires while current', () => {
+      const key = { ...credential('k', 'ecdsa', 'gate', { expires: undefined }), id: 'signing-key:k1', kind: 'signing-key' as const, capabilities: ['sign'] as const, details: { heldBy: 'gate' } };
+      assert.deepEqual(kinds(detectFindings(inventoryOf([{ ...key, credential: { ...key.credential!, expiresAt: null } }]), {}, NOW)), []);
+    });
     it('ignore a disabled approver (whose live credential is an orphan instead)', () => {
       const jit = credential('j1', 'jit', 'alice', { person: 'alice' });
       assert.deepEqual(kinds(detectFindings(inventoryOf([person('alice', ['approver'], 'disabled'), jit]), {}, NOW)), ['credential-orphaned']);

@@ -137,8 +137,9 @@ const TOXIC: ReadonlyArray<readonly [FindingKind, Capability, Capability]> = [
 export function detectFindings(inventory: Inventory, options: Partial<InventoryOptions> = {}, now: Date = new Date(inventory.generatedAt)): Finding[] {
   const { maxLifetimeSeconds, staleAfterSeconds } = { ...DEFAULT_INVENTORY_OPTIONS, ...options };
   const findings: Finding[] = [];
-  // The gate and its sealed secrets sign and publish by design, and only on a recorded decision.
-  const live = inventory.items.filter((i) => isLive(i, now) && i.kind !== 'gate' && i.kind !== 'sealed-secret');
+  // The gate, its sealed secrets and its signing keys sign and publish by design, only on a recorded
+  // decision; their rotation is the gate's (docs/deploy.md), not a finding about a holder.
+  const live = inventory.items.filter((i) => isLive(i, now) && i.kind !== 'gate' && i.kind !== 'sealed-secret' && i.details['heldBy'] !== 'gate');
   const people = new Map(inventory.people.map((p) => [p.name, p.status]));
 
   // Toxic combinations, per principal (one person through several identities counts once).

@@ -6,8 +6,8 @@ export { DEFAULT_INVENTORY_OPTIONS, parseInventoryDuration, formatDuration } fro
 export type { InventoryOptions } from './options.ts';
 export { parseExternalIdentities, readExternalIdentities, MAX_IMPORT_BYTES } from './external.ts';
 export type { ExternalImport } from './external.ts';
-export { collectInventory, capabilitiesOfRoles, CREDENTIAL_CAPABILITIES } from './collect.ts';
-export type { InventorySource, CollectInventoryOptions, SigningKeyFacts } from './collect.ts';
+export { collectInventory, capabilitiesOfRoles, toSigningKeyFacts, CREDENTIAL_CAPABILITIES } from './collect.ts';
+export type { InventorySource, CollectInventoryOptions, SigningKeyFacts, KeyRecordLike } from './collect.ts';
 export { detectFindings, FINDING_CATALOG, isHighSeverity, isLive, isNonHuman, principalOf, patternsOverlap } from './findings.ts';
 export { FRAMEWORKS, FRAMEWORK_IDS, isValidControlId, titleOfControlId } from './frameworks.ts';
 export type { Framework, FrameworkId } from './frameworks.ts';

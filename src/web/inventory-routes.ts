@@ -17,6 +17,7 @@ import {
   renderInventoryHtml,
   renderReport,
   REPORT_CSS_HASH,
+  toSigningKeyFacts,
   type InventoryOptions,
   type InventorySource,
   type SigningKeyFacts,
@@ -43,7 +44,9 @@ const PAGE_CSP = `default-src 'none'; style-src ${REPORT_CSS_HASH}; img-src data
 
 /** Adds the inventory and report routes. */
 export function registerInventoryRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: WebDeps, options: InventoryRouteOptions = {}): void {
-  const source: InventorySource = { store: deps.store, people: deps.people, publishers: deps.publishers, audit: deps.audit, policy: options.policy, signingKeys: options.signingKeys };
+  // The gate's signing keys come from the attestation service's key ring when deps has one.
+  const fromKeyRing = deps.attestations === undefined ? undefined : async () => toSigningKeyFacts(await deps.attestations.keys.listKeys());
+  const source: InventorySource = { store: deps.store, people: deps.people, publishers: deps.publishers, audit: deps.audit, policy: options.policy, signingKeys: options.signingKeys ?? fromKeyRing };
   const imports = () => (options.imports ?? []).map(readExternalIdentities);
 
   async function auditor(c: Ctx, page: boolean): Promise<SignedInPerson | Response> {

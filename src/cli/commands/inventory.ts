@@ -14,14 +14,15 @@ import {
   readExternalIdentities,
   renderReport,
   sendFindingsWebhook,
+  toSigningKeyFacts,
   type InventoryOptions,
   type InventorySource,
 } from '../../inventory/index.ts';
 import { say, sayJson, withApp, withConfigOption } from '../context.ts';
 
-/** What the inventory reads from the app (signing keys join once the app exposes them). */
+/** What the inventory reads from the app, including the gate's signing keys. */
 function inventorySourceOf(app: App): InventorySource {
-  return { store: app.store, people: app.people, publishers: app.publishers, audit: app.audit, policy: app.config.policy };
+  return { store: app.store, people: app.people, publishers: app.publishers, audit: app.audit, policy: app.config.policy, signingKeys: async () => toSigningKeyFacts(await app.keyRing.listKeys()) };
 }
 
 function collectImports(value: string, previous: string[]): string[] {
