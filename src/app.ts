@@ -274,6 +274,7 @@ export async function startGate(app: App): Promise<RunningGate> {
     jitTtlSeconds: config.release.jitTtlSeconds,
     publishers: app.publishers,
     attestations: app.attestations,
+    policy: config.policy,
     jwks: new RemoteJwksProvider({ jwksUris: config.oidc.jwksUris, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers }),
     jtiStore: new SqlJtiStore(app.store),
     oidcMaxLifetimeSeconds: config.oidc.maxLifetimeSeconds,

@@ -6,6 +6,7 @@ import type { JtiStore, JwksProvider, PeopleService, PublisherRegistry, SessionS
 import type { SightingService } from '../sightings/index.ts';
 import type { LockdownService } from '../lockdown/index.ts';
 import type { AttestationService, BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';
+import type { PolicyConfig } from '../policy/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Store } from '../store/index.ts';
 import type { CredentialService } from '../tokens/index.ts';
@@ -33,6 +34,8 @@ export interface WebDeps {
   readonly jitTtlSeconds: number;
   readonly publishers: PublisherRegistry;
   readonly attestations: AttestationService;
+  /** The release policy (the inventory reads who may approve and which packages are protected). */
+  readonly policy: PolicyConfig;
   readonly jwks: JwksProvider;
   readonly jtiStore: JtiStore;
   readonly oidcMaxLifetimeSeconds: number;

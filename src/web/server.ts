@@ -7,6 +7,7 @@ import { NotFoundError } from '../errors/index.ts';
 import { toPublicKeySet } from '../signing/index.ts';
 import { registerUiRoutes } from './ui-routes.ts';
 import { registerApiRoutes } from './api-routes.ts';
+import { registerInventoryRoutes } from './inventory-routes.ts';
 
 /** Builds the Hono app for the given dependencies. */
 export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
@@ -31,6 +32,7 @@ export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
   app.get('/metrics', async (c) => c.text(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   registerUiRoutes(app, deps);
   registerApiRoutes(app, deps);
+  registerInventoryRoutes(app, deps, { policy: deps.policy });
   app.all('/npm', (c) => c.json({ db_name: 'pubgate' }));
   app.all('/npm/*', (c) => handleNpm(c, deps));
   // The npm protocol at the root too: npm sends its OIDC exchange to the origin root (dropping the

@@ -5,6 +5,7 @@ import { registerAuditCommand } from './audit.ts';
 import { registerReleaseCommands } from './release.ts';
 import { registerServeCommands } from './serve.ts';
 import { registerSigningCommands } from './signing.ts';
+import { registerInventoryCommands } from './inventory.ts';
 import { registerScanCommand } from './scan.ts';
 
 /** Adds all pubgate commands to `program`. */
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerAdminCommands(program);
   registerLockdownCommand(program);
   registerSigningCommands(program);
+  registerInventoryCommands(program);
   registerScanCommand(program);
   registerAuditCommand(program);
 }

@@ -14,7 +14,7 @@ function layout(title: string, body: string, options: { person?: Person | undefi
   const nav =
     options.person === undefined
       ? ''
-      : `<a href="/ui/releases">Releases</a><a href="/ui/account">Passkeys</a>${options.person.roles.includes('admin') ? '<a href="/ui/people">People</a><a href="/ui/admin">Publishers &amp; lockdown</a>' : ''}${options.person.roles.some((r) => r === 'admin' || r === 'auditor') ? '<a href="/ui/audit">Audit log</a>' : ''}<span class="muted">${escapeHtml(options.person.name)} (${escapeHtml(options.person.roles.join(', '))})</span><button data-action="logout">Sign out</button>`;
+      : `<a href="/ui/releases">Releases</a><a href="/ui/account">Passkeys</a>${options.person.roles.includes('admin') ? '<a href="/ui/people">People</a><a href="/ui/admin">Publishers &amp; lockdown</a>' : ''}${options.person.roles.some((r) => r === 'admin' || r === 'auditor') ? '<a href="/ui/audit">Audit log</a><a href="/ui/identities">Identities</a><a href="/ui/report">Report</a>' : ''}<span class="muted">${escapeHtml(options.person.name)} (${escapeHtml(options.person.roles.join(', '))})</span><button data-action="logout">Sign out</button>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · pubgate</title><link rel="stylesheet" href="/ui/assets/app.css">${options.csrf === undefined ? '' : `<meta name="csrf-token" content="${escapeHtml(options.csrf)}">`}
 <script src="/ui/assets/webauthn.js" defer></script><script src="/ui/assets/app.js" defer></script></head>
@@ -181,7 +181,7 @@ export function auditPage(person: Person, csrf: string, events: readonly AuditEv
   return layout(
     'Audit log',
     `<h1>Audit log</h1><p class="muted">Newest first. Verify the whole chain with <code>pubgate log verify</code>.</p><table><tr><th>#</th><th>time</th><th>actor</th><th>action</th><th>subject</th><th>hash</th></tr>${events
-      .map((e) => `<tr><td>${e.seq}</td><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.action)}</td><td>${escapeHtml(e.subject)}</td><td><code>${escapeHtml(e.hash.slice(0, 16))}</code></td></tr>`)
+      .map((e) => `<tr id="seq-${e.seq}"><td>${e.seq}</td><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.action)}</td><td>${escapeHtml(e.subject)}</td><td><code>${escapeHtml(e.hash.slice(0, 16))}</code></td></tr>`)
       .join('')}</table>`,
     { person, csrf },
   );
