@@ -1,35 +1,10 @@
 /** Format checks that turn a regex match into a confident finding: checksums, structure, decoding. */
 import { isLowQualityRandom } from './entropy.ts';
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+// One CRC-32 and base62 for every checksummed token format (pubgate, GitHub, npm).
+import { crc32, toBase62 } from '../tokens/index.ts';
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE) of an ASCII string. */
-export function crc32(text: string): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) crc = CRC_TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-/** Base62 (0-9A-Za-z) of `value`, left-padded with zeros to `width`. */
-export function toBase62(value: number, width: number): string {
-  let out = '';
-  let rest = value;
-  while (rest > 0) {
-    out = BASE62[rest % 62]! + out;
-    rest = Math.floor(rest / 62);
-  }
-  return out.padStart(width, '0');
-}
+export { crc32, toBase62 };
 
 /**
  * Checks the checksum of GitHub (`ghp_` and kin) and npm (`npm_`) tokens: the last 6 characters are

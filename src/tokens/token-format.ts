@@ -23,13 +23,15 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-function crc32(text: string): number {
+/** CRC-32 (IEEE) of an ASCII string: the checksum of pubgate, GitHub and npm token formats. */
+export function crc32(text: string): number {
   let crc = 0xffffffff;
   for (let i = 0; i < text.length; i++) crc = CRC_TABLE[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-function toBase62(value: number, width: number): string {
+/** Base62 (0-9A-Za-z) of `value` in exactly `width` digits (big-endian, zero-padded). */
+export function toBase62(value: number, width: number): string {
   let out = '';
   let rest = value;
   for (let i = 0; i < width; i++) {
