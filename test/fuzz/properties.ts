@@ -55,7 +55,6 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     name: 'oidc',
     title: 'OIDC token handling',
     load: async () => (await import('./targets/oidc.ts')).oidcProperties,
-    pending: 'waits for issue 4 (workload identity with jose)',
   },
 ];
 
