@@ -15,7 +15,21 @@ export function openSqliteStore(path: string): Store {
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 10000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // Kysely prepares every query anew; better-sqlite3 statements are reusable, so keep the prepared
+  // ones by SQL text (bounded: the gate issues a fixed set of queries). Safe: one connection.
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const cached = {
+    close: () => database.close(),
+    prepare: (sql: string): BetterSqlite3.Statement => {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (statements.size < 1000) statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
   return {
     dialect: 'sqlite',
     db,

@@ -12,12 +12,14 @@ import { registerInventoryRoutes } from './inventory-routes.ts';
 /** Builds the Hono app for the given dependencies. */
 export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
-  app.use(async (c, next) => {
-    const started = performance.now();
-    await next();
-    // Access log: method, path without query (queries may hold tokens), status, time. Never headers.
-    deps.logger.debug({ method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
-  });
+  if (deps.logger.isLevelEnabled('debug')) {
+    app.use(async (c, next) => {
+      const started = performance.now();
+      await next();
+      // Access log: method, path without query (queries may hold tokens), status, time. Never headers.
+      deps.logger.debug({ method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+    });
+  }
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
     try {
