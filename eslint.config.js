@@ -2,7 +2,19 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'test-output/**', 'pubgate-data/**', 'bin/**', 'eslint.config.js', 'bench/.corpus/**', '.tmp/**', 'src/web/ui/app.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'test-output/**',
+      'pubgate-data/**',
+      'bin/**',
+      'eslint.config.js',
+      'bench/.corpus/**',
+      '.tmp/**',
+      'src/web/ui/app.js',
+      '**/*.mjs',
+    ],
+  },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
@@ -15,7 +27,11 @@ export default tseslint.config(
         {
           // node:test's describe/it return promises the runner itself tracks.
           allowForKnownSafeCalls: [
-            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach', 'suite'] },
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach', 'suite'],
+            },
           ],
         },
       ],

@@ -26,7 +26,10 @@ function median(values: number[]): number {
 const runs = arg('runs', 20);
 const sizeKb = arg('size-kb', 256);
 const verdaccio = await startVerdaccio();
-const gate = await startTestGate({ upstream: { url: verdaccio.url, token: verdaccio.token }, release: { workerIntervalMs: 50 } });
+const gate = await startTestGate({
+  upstream: { url: verdaccio.url, token: verdaccio.token },
+  release: { workerIntervalMs: 50 },
+});
 const direct = writeNpmrc(`${verdaccio.url}/`, verdaccio.token);
 const viaGate = writeNpmrc(`${gate.url}/npm/`, await gate.issueToken('bench'));
 const payload = randomBytes(sizeKb * 1024).toString('base64');
@@ -68,11 +71,21 @@ try {
   process.stderr.write('\n');
   const d = median(directTimes);
   const g = median(gateTimes);
-  const result = { runs, packageKb: sizeKb, peer: 'npm publish straight to Verdaccio 6.8.0', directMedianMs: Math.round(d), gateMedianMs: Math.round(g), ratio: Number((g / d).toFixed(3)), target: 1.3 };
+  const result = {
+    runs,
+    packageKb: sizeKb,
+    peer: 'npm publish straight to Verdaccio 6.8.0',
+    directMedianMs: Math.round(d),
+    gateMedianMs: Math.round(g),
+    ratio: Number((g / d).toFixed(3)),
+    target: 1.3,
+  };
   writeFileSync(join(gate.dir, '..', 'pubgate-bench-publish.json'), JSON.stringify(result));
   console.log(`publish, ${runs} runs of a ${sizeKb} KB package (npm CLI, median wall time):`);
   console.log(`  straight to Verdaccio : ${result.directMedianMs} ms`);
-  console.log(`  through pubgate       : ${result.gateMedianMs} ms (npm until held + approval → published upstream)`);
+  console.log(
+    `  through pubgate       : ${result.gateMedianMs} ms (npm until held + approval → published upstream)`,
+  );
   console.log(`    of which npm until held: ${Math.round(median(heldTimes))} ms`);
   console.log(`  ratio                 : ${result.ratio}× (target ≤ ${result.target}×)`);
 } finally {

@@ -11,7 +11,17 @@
  * The corpus lives in bench/.corpus (git-ignored). No planted value is ever printed.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  createWriteStream,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { once } from 'node:events';
@@ -26,7 +36,8 @@ const option = (name: string, fallback: number): number => {
   const i = args.indexOf(name);
   return i === -1 ? fallback : Number(args[i + 1]);
 };
-const TEXT = /\.(?:js|mjs|cjs|ts|mts|cts|json|md|markdown|txt|yml|yaml|map|d\.ts|html|css|flow|jsx|tsx|lock|cfg|ini)$/i;
+const TEXT =
+  /\.(?:js|mjs|cjs|ts|mts|cts|json|md|markdown|txt|yml|yaml|map|d\.ts|html|css|flow|jsx|tsx|lock|cfg|ini)$/i;
 
 interface Planted {
   readonly file: string;
@@ -39,7 +50,11 @@ function hasRg(): boolean {
 }
 
 /** Runs a command under GNU time; returns wall seconds, peak RSS (MB) and stdout. */
-function measure(cmd: string, argv: string[], options: { cwd?: string; shell?: boolean } = {}): { seconds: number; rssMb: number; stdout: string; stderr: string; status: number } {
+function measure(
+  cmd: string,
+  argv: string[],
+  options: { cwd?: string; shell?: boolean } = {},
+): { seconds: number; rssMb: number; stdout: string; stderr: string; status: number } {
   const rssFile = join(corpusDir, `rss-${process.pid}.txt`);
   const started = performance.now();
   const result = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...argv], {
@@ -51,7 +66,13 @@ function measure(cmd: string, argv: string[], options: { cwd?: string; shell?: b
   const seconds = (performance.now() - started) / 1000;
   const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
   rmSync(rssFile, { force: true });
-  return { seconds, rssMb: rssKb / 1024, stdout: result.stdout ?? '', stderr: result.stderr ?? '', status: result.status ?? -1 };
+  return {
+    seconds,
+    rssMb: rssKb / 1024,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+    status: result.status ?? -1,
+  };
 }
 
 /** ripgrep versions of the rules' regexes (no look-around, no back-references, line-oriented). */
@@ -63,8 +84,8 @@ function ripgrepPatterns(): string[] {
   };
   return BUILTIN_RULES.map((rule) => {
     if (override[rule.id] !== undefined) return override[rule.id]!;
-    const source = rule.pattern!.source
-      .replace('\\k<q>(?![^\\s,;)\\]}])', '')
+    const source = rule
+      .pattern!.source.replace('\\k<q>(?![^\\s,;)\\]}])', '')
       .replace(/\(\?<[!=](?:[^()[]|\[[^\]]*\]|\([^()]*\))*\)/g, '')
       .replace(/\(\?[!=](?:[^()[]|\[[^\]]*\]|\([^()]*\))*\)/g, '')
       .replace(/\(\?<([a-z]+)>/g, '(?:')
@@ -92,7 +113,10 @@ function listTextFiles(dir: string, out: string[]): string[] {
 /** One-line planted secrets (the formats every tool is asked about) and decoys. */
 function secretLines(): string[] {
   return plantedSecrets()
-    .filter((item) => item.path === undefined && item.text.trim().split('\n').length === 1 && item.secret.length > 0)
+    .filter(
+      (item) =>
+        item.path === undefined && item.text.trim().split('\n').length === 1 && item.secret.length > 0,
+    )
     .map((item) => item.text.trim());
 }
 
@@ -118,7 +142,11 @@ function buildCorpus(targetMb: number): { dir: string; planted: Planted[]; bytes
   const dir = join(corpusDir, 'tree');
   const manifest = join(corpusDir, 'planted.json');
   if (existsSync(manifest) && !flag('--fresh')) {
-    const saved = JSON.parse(readFileSync(manifest, 'utf8')) as { planted: Planted[]; bytes: number; targetMb: number };
+    const saved = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      planted: Planted[];
+      bytes: number;
+      targetMb: number;
+    };
     if (saved.targetMb === targetMb) return { dir, planted: saved.planted, bytes: saved.bytes };
   }
   rmSync(dir, { recursive: true, force: true });
@@ -145,7 +173,8 @@ function buildCorpus(targetMb: number): { dir: string; planted: Planted[]; bytes
     const at = Math.floor(Math.random() * lines.length);
     lines.splice(at, 0, line);
     // Earlier plants in the same file below `at` move down by one.
-    for (const p of planted) if (p.file === relative(dir, file) && p.line >= at + 1) (p as { line: number }).line++;
+    for (const p of planted)
+      if (p.file === relative(dir, file) && p.line >= at + 1) (p as { line: number }).line++;
     writeFileSync(file, lines.join('\n'), 'latin1');
     planted.push({ file: relative(dir, file), line: at + 1, secret });
   };
@@ -165,7 +194,11 @@ interface Score {
   readonly background: number;
 }
 
-function score(reported: Iterable<string>, planted: readonly Planted[], scope?: (file: string) => boolean): Score {
+function score(
+  reported: Iterable<string>,
+  planted: readonly Planted[],
+  scope?: (file: string) => boolean,
+): Score {
   const hits = new Set(reported);
   const considered = planted.filter((p) => scope === undefined || scope(p.file));
   const secrets = considered.filter((p) => p.secret);
@@ -173,25 +206,52 @@ function score(reported: Iterable<string>, planted: readonly Planted[], scope?: 
   const fp = considered.filter((p) => !p.secret && hits.has(`${p.file}:${p.line}`)).length;
   const plantedKeys = new Set(considered.map((p) => `${p.file}:${p.line}`));
   const background = [...hits].filter((k) => !plantedKeys.has(k)).length;
-  return { recall: secrets.length === 0 ? 1 : tp / secrets.length, precision: tp + fp === 0 ? 1 : tp / (tp + fp), background };
+  return {
+    recall: secrets.length === 0 ? 1 : tp / secrets.length,
+    precision: tp + fp === 0 ? 1 : tp / (tp + fp),
+    background,
+  };
 }
 
-function row(name: string, mb: number, seconds: number, rssMb: number, s: Score | undefined, note = ''): string {
+function row(
+  name: string,
+  mb: number,
+  seconds: number,
+  rssMb: number,
+  s: Score | undefined,
+  note = '',
+): string {
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
   return [
     name.padEnd(22),
     `${(mb / seconds).toFixed(1).padStart(8)} MB/s`,
     `${seconds.toFixed(1).padStart(7)} s`,
     `${rssMb.toFixed(0).padStart(6)} MB RSS`,
-    s === undefined ? '' : `recall ${pct(s.recall).padStart(6)}  precision ${pct(s.precision).padStart(6)}  other hits ${s.background}`,
+    s === undefined
+      ? ''
+      : `recall ${pct(s.recall).padStart(6)}  precision ${pct(s.precision).padStart(6)}  other hits ${s.background}`,
     note,
   ].join('  ');
 }
 
-function runPubgate(target: string, extra: string[] = []): { seconds: number; rssMb: number; findings: Array<{ path: string; line: number; ruleId: string }> } {
-  const run = measure(process.execPath, [join(root, 'bin', 'pubgate.js'), 'scan', target, '--no-ignore', '--format', 'json', '--no-progress', ...extra]);
+function runPubgate(
+  target: string,
+  extra: string[] = [],
+): { seconds: number; rssMb: number; findings: Array<{ path: string; line: number; ruleId: string }> } {
+  const run = measure(process.execPath, [
+    join(root, 'bin', 'pubgate.js'),
+    'scan',
+    target,
+    '--no-ignore',
+    '--format',
+    'json',
+    '--no-progress',
+    ...extra,
+  ]);
   if (run.status !== 0 && run.status !== 1) throw new Error(`pubgate exited with ${run.status}`);
-  const report = JSON.parse(run.stdout) as { findings: Array<{ path: string; line: number; ruleId: string }> };
+  const report = JSON.parse(run.stdout) as {
+    findings: Array<{ path: string; line: number; ruleId: string }>;
+  };
   return { seconds: run.seconds, rssMb: run.rssMb, findings: report.findings };
 }
 
@@ -200,17 +260,24 @@ function benchCorpus(): void {
   console.log(`Building corpus (>= ${targetMb} MB of node_modules text) in ${relative(root, corpusDir)}/ …`);
   const { dir, planted, bytes } = buildCorpus(targetMb);
   const mb = bytes / 1e6;
-  console.log(`Corpus: ${mb.toFixed(0)} MB, ${planted.filter((p) => p.secret).length} planted secrets, ${planted.filter((p) => !p.secret).length} decoys, ${availableParallelism()} cores.\n`);
+  console.log(
+    `Corpus: ${mb.toFixed(0)} MB, ${planted.filter((p) => p.secret).length} planted secrets, ${planted.filter((p) => !p.secret).length} decoys, ${availableParallelism()} cores.\n`,
+  );
   const lines: string[] = [];
 
   const pub = runPubgate(dir);
-  const pubScore = score(pub.findings.map((f) => `${relative(dir, f.path)}:${f.line}`), planted);
+  const pubScore = score(
+    pub.findings.map((f) => `${relative(dir, f.path)}:${f.line}`),
+    planted,
+  );
   lines.push(row('pubgate', mb, pub.seconds, pub.rssMb, pubScore));
 
   if (hasRg()) {
     const patterns = join(corpusDir, 'rg-patterns.txt');
     writeFileSync(patterns, `${ripgrepPatterns().join('\n')}\n`);
-    const rg = measure('rg', ['-uuu', '-n', '--no-heading', '--no-messages', '-f', patterns, '.'], { cwd: dir });
+    const rg = measure('rg', ['-uuu', '-n', '--no-heading', '--no-messages', '-f', patterns, '.'], {
+      cwd: dir,
+    });
     const hits = rg.stdout.split('\n').flatMap((line) => {
       const m = /^(?:\.\/)?(.+?):(\d+):/.exec(line);
       return m === null ? [] : [`${m[1]}:${m[2]}`];
@@ -234,24 +301,64 @@ function benchCorpus(): void {
     sliceDirs.push(name);
     sliceBytes += size;
   }
-  const inSlice = (file: string): boolean => sliceMb === 0 || sliceDirs.some((d) => file.startsWith(`copy0/${d}/`));
+  const inSlice = (file: string): boolean =>
+    sliceMb === 0 || sliceDirs.some((d) => file.startsWith(`copy0/${d}/`));
   const slOut = join(corpusDir, 'secretlint.json');
   // Relative globs from inside the corpus: secretlint's globbing skips dot-folders such as .corpus.
-  const globs = sliceMb === 0 ? ['**/*'] : sliceDirs.map((d) => (statSync(join(top, d)).isDirectory() ? `copy0/${d}/**/*` : `copy0/${d}`));
-  const sl = measure(process.execPath, [join(root, 'node_modules', 'secretlint', 'bin', 'secretlint.js'), ...globs, '--secretlintrc', rc, '--format', 'json', '--no-color', '--output', slOut], { cwd: dir });
+  const globs =
+    sliceMb === 0
+      ? ['**/*']
+      : sliceDirs.map((d) => (statSync(join(top, d)).isDirectory() ? `copy0/${d}/**/*` : `copy0/${d}`));
+  const sl = measure(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'secretlint', 'bin', 'secretlint.js'),
+      ...globs,
+      '--secretlintrc',
+      rc,
+      '--format',
+      'json',
+      '--no-color',
+      '--output',
+      slOut,
+    ],
+    { cwd: dir },
+  );
   let slHits: string[] = [];
   try {
-    const results = JSON.parse(readFileSync(slOut, 'utf8')) as Array<{ filePath: string; messages: Array<{ loc: { start: { line: number } } }> }>;
-    slHits = results.flatMap((r) => r.messages.map((m) => `${relative(dir, r.filePath)}:${m.loc.start.line}`));
+    const results = JSON.parse(readFileSync(slOut, 'utf8')) as Array<{
+      filePath: string;
+      messages: Array<{ loc: { start: { line: number } } }>;
+    }>;
+    slHits = results.flatMap((r) =>
+      r.messages.map((m) => `${relative(dir, r.filePath)}:${m.loc.start.line}`),
+    );
   } catch {
     lines.push(`secretlint: could not parse its output (exit ${sl.status}): ${sl.stderr.slice(0, 300)}`);
   }
   const slMb = sliceMb === 0 ? mb : sliceBytes / 1e6;
-  lines.push(row('secretlint (recommend)', slMb, sl.seconds, sl.rssMb, score(slHits, planted, inSlice), sliceMb === 0 ? '' : `(on a ${slMb.toFixed(0)} MB slice)`));
-  const pubSlice = score(pub.findings.map((f) => `${relative(dir, f.path)}:${f.line}`), planted, inSlice);
-  lines.push(`${''.padEnd(22)}  pubgate on the same slice: recall ${(pubSlice.recall * 100).toFixed(1)}%  precision ${(pubSlice.precision * 100).toFixed(1)}%`);
+  lines.push(
+    row(
+      'secretlint (recommend)',
+      slMb,
+      sl.seconds,
+      sl.rssMb,
+      score(slHits, planted, inSlice),
+      sliceMb === 0 ? '' : `(on a ${slMb.toFixed(0)} MB slice)`,
+    ),
+  );
+  const pubSlice = score(
+    pub.findings.map((f) => `${relative(dir, f.path)}:${f.line}`),
+    planted,
+    inSlice,
+  );
+  lines.push(
+    `${''.padEnd(22)}  pubgate on the same slice: recall ${(pubSlice.recall * 100).toFixed(1)}%  precision ${(pubSlice.precision * 100).toFixed(1)}%`,
+  );
   console.log(lines.join('\n'));
-  console.log('\n"other hits": matches outside the planted lines (real text of node_modules that looks like a secret).');
+  console.log(
+    '\n"other hits": matches outside the planted lines (real text of node_modules that looks like a secret).',
+  );
 }
 
 function dirBytes(path: string): number {
@@ -264,7 +371,13 @@ async function benchBig(): Promise<void> {
   const sizeMb = option('--big-mb', 2048);
   const file = join(corpusDir, 'big.txt');
   const planted: Planted[] = [];
-  const text = Buffer.from(listTextFiles(join(root, 'node_modules', 'typescript', 'lib'), []).slice(0, 20).map((f) => readFileSync(f, 'latin1')).join('\n'), 'latin1');
+  const text = Buffer.from(
+    listTextFiles(join(root, 'node_modules', 'typescript', 'lib'), [])
+      .slice(0, 20)
+      .map((f) => readFileSync(f, 'latin1'))
+      .join('\n'),
+    'latin1',
+  );
   const linesPerBlock = text.toString('latin1').split('\n').length - 1;
   mkdirSync(corpusDir, { recursive: true });
   console.log(`Writing one ${sizeMb} MB file to ${relative(root, file)} …`);
@@ -287,7 +400,10 @@ async function benchBig(): Promise<void> {
   await once(out, 'finish');
   const mb = statSync(file).size / 1e6;
   const pub = runPubgate(file);
-  const s = score(pub.findings.map((f) => `big.txt:${f.line}`), planted);
+  const s = score(
+    pub.findings.map((f) => `big.txt:${f.line}`),
+    planted,
+  );
   console.log(row('pubgate (one file)', mb, pub.seconds, pub.rssMb, s));
   console.log(`Target: peak RSS under 300 MB — ${pub.rssMb < 300 ? 'met' : 'NOT met'}.`);
   if (!flag('--keep')) rmSync(file, { force: true });
@@ -303,7 +419,9 @@ function benchGit(): void {
     console.log(`Generating a repository with ${commits} commits (git fast-import) …`);
     // Each commit rewrites a slice of real text in one of 200 files; some commits add a secret that
     // a later commit deletes.
-    const sources = listTextFiles(join(root, 'node_modules'), []).filter((f) => statSync(f).size < 64_000).slice(0, 2000);
+    const sources = listTextFiles(join(root, 'node_modules'), [])
+      .filter((f) => statSync(f).size < 64_000)
+      .slice(0, 2000);
     const secrets = secretLines();
     let stream = '';
     const chunks: string[] = [];
@@ -319,19 +437,47 @@ function benchGit(): void {
       }
     }
     chunks.push(stream);
-    const result = spawnSync('git', ['fast-import', '--quiet'], { cwd: repo, input: Buffer.from(chunks.join(''), 'latin1'), maxBuffer: 1 << 30 });
+    const result = spawnSync('git', ['fast-import', '--quiet'], {
+      cwd: repo,
+      input: Buffer.from(chunks.join(''), 'latin1'),
+      maxBuffer: 1 << 30,
+    });
     if (result.status !== 0) throw new Error(`git fast-import failed: ${String(result.stderr)}`);
     spawnSync('git', ['checkout', '-q', 'main'], { cwd: repo });
   }
-  const pub = measure(process.execPath, [join(root, 'bin', 'pubgate.js'), 'scan', '--git', repo, '--format', 'json', '--no-progress']);
+  const pub = measure(process.execPath, [
+    join(root, 'bin', 'pubgate.js'),
+    'scan',
+    '--git',
+    repo,
+    '--format',
+    'json',
+    '--no-progress',
+  ]);
   const found = (JSON.parse(pub.stdout) as { findings: unknown[] }).findings.length;
-  console.log(row('pubgate --git', 0, pub.seconds, pub.rssMb, undefined, `${found} findings`).replace(/\s+\S+ MB\/s/, ''));
+  console.log(
+    row('pubgate --git', 0, pub.seconds, pub.rssMb, undefined, `${found} findings`).replace(
+      /\s+\S+ MB\/s/,
+      '',
+    ),
+  );
   if (hasRg()) {
     const patterns = join(corpusDir, 'rg-patterns.txt');
     writeFileSync(patterns, `${ripgrepPatterns().join('\n')}\n`);
     const rg = measure('bash', ['-c', `git -C '${repo}' log -p --all | rg -c -f '${patterns}'`]);
-    console.log(row('git log -p --all | rg', 0, rg.seconds, rg.rssMb, undefined, `${rg.stdout.trim()} matching lines`).replace(/\s+\S+ MB\/s/, ''));
-    console.log(`pubgate --git is ${(rg.seconds / pub.seconds).toFixed(2)}x the speed of the git log | rg pipeline.`);
+    console.log(
+      row(
+        'git log -p --all | rg',
+        0,
+        rg.seconds,
+        rg.rssMb,
+        undefined,
+        `${rg.stdout.trim()} matching lines`,
+      ).replace(/\s+\S+ MB\/s/, ''),
+    );
+    console.log(
+      `pubgate --git is ${(rg.seconds / pub.seconds).toFixed(2)}x the speed of the git log | rg pipeline.`,
+    );
   } else {
     console.log('ripgrep: not installed (apt-get install -y ripgrep); comparison skipped');
   }

@@ -186,8 +186,16 @@ async function runThreadPhase(
   limitSeconds: number,
 ): Promise<PhaseResult> {
   process.stderr.write(`bench:tokens: ${meta.op} ${meta.label} (client in a worker thread)...\n`);
-  const worker = new Worker(LOAD_WORKER_SOURCE, { eval: true, workerData: { ...load, concurrency, maxOps, seconds: limitSeconds } });
-  const result = await new Promise<{ latencies: number[]; errors: Record<string, number>; elapsed: number; byCount: boolean }>((resolve, reject) => {
+  const worker = new Worker(LOAD_WORKER_SOURCE, {
+    eval: true,
+    workerData: { ...load, concurrency, maxOps, seconds: limitSeconds },
+  });
+  const result = await new Promise<{
+    latencies: number[];
+    errors: Record<string, number>;
+    elapsed: number;
+    byCount: boolean;
+  }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
@@ -471,14 +479,41 @@ async function main(): Promise<number> {
     return text.includes('"active":true') ? undefined : 'inactive';
   };
   const bodies = readTokens.map((t) => `token=${t}`);
-  const headers = { authorization: `Bearer ${resourceServer}`, 'content-type': 'application/x-www-form-urlencoded' };
+  const headers = {
+    authorization: `Bearer ${resourceServer}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
   const floorLoad = { url: floorServer.url, path: '/api/v1/tokens/introspect', headers, bodies };
   const gateLoad = { url: gateUrl, path: '/api/v1/tokens/introspect', headers, bodies };
   // Warm both (JIT compilation, sockets) so neither side pays for it in its measure.
-  await runPhase({ op: 'introspect', transport: 'http-floor', label: 'warm-up' }, concurrency, 2_000, seconds, introspectRequest(floorClient));
-  await runPhase({ op: 'introspect', transport: 'http', label: 'warm-up' }, concurrency, 2_000, seconds, introspectRequest(gateClient));
-  const peer = await runThreadPhase({ op: 'introspect', transport: 'http-floor', label: 'HTTP floor (node:http, fixed JSON)' }, floorLoad, concurrency, count, seconds);
-  const httpIntrospect = await runThreadPhase({ op: 'introspect', transport: 'http', label: 'over HTTP (POST /tokens/introspect)' }, gateLoad, concurrency, count, seconds);
+  await runPhase(
+    { op: 'introspect', transport: 'http-floor', label: 'warm-up' },
+    concurrency,
+    2_000,
+    seconds,
+    introspectRequest(floorClient),
+  );
+  await runPhase(
+    { op: 'introspect', transport: 'http', label: 'warm-up' },
+    concurrency,
+    2_000,
+    seconds,
+    introspectRequest(gateClient),
+  );
+  const peer = await runThreadPhase(
+    { op: 'introspect', transport: 'http-floor', label: 'HTTP floor (node:http, fixed JSON)' },
+    floorLoad,
+    concurrency,
+    count,
+    seconds,
+  );
+  const httpIntrospect = await runThreadPhase(
+    { op: 'introspect', transport: 'http', label: 'over HTTP (POST /tokens/introspect)' },
+    gateLoad,
+    concurrency,
+    count,
+    seconds,
+  );
 
   // Releases staged and approved in advance (not timed): each publishes once for its jit credential.
   process.stderr.write(`bench:tokens: staging and approving ${releaseCount} releases (not timed)...\n`);

@@ -30,6 +30,10 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, PUBGATE_LOG_LEVEL: process.env.PUBGATE_LOG_LEVEL ?? 'silent' } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, PUBGATE_LOG_LEVEL: process.env.PUBGATE_LOG_LEVEL ?? 'silent' },
+  },
 );
 process.exit(result.status ?? 1);

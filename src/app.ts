@@ -9,10 +9,24 @@ import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { ApprovalService } from './approval/index.ts';
 import { AuditLog } from './auditlog/index.ts';
-import { ChallengeService, PeopleService, PublisherRegistry, RemoteJwksProvider, SessionService, SqlJtiStore, type RelyingParty } from './identity/index.ts';
+import {
+  ChallengeService,
+  PeopleService,
+  PublisherRegistry,
+  RemoteJwksProvider,
+  SessionService,
+  SqlJtiStore,
+  type RelyingParty,
+} from './identity/index.ts';
 import type { Config } from './config/index.ts';
 import { LocalRegistry, NpmHttpRegistry, type Registry } from './registry/index.ts';
-import { AttestationService, FsBlobStore, ReleaseService, RELEASE_STATES, type PublishLimits } from './release/index.ts';
+import {
+  AttestationService,
+  FsBlobStore,
+  ReleaseService,
+  RELEASE_STATES,
+  type PublishLimits,
+} from './release/index.ts';
 import { KeyRing, SqlKeyRingStore } from './signing/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 import { CredentialService } from './tokens/index.ts';
@@ -61,7 +75,19 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   const options = {
     level,
     base: { service: 'pubgate' },
-    redact: { paths: ['authorization', '*.authorization', 'token', '*.token', 'headers', '*.headers', 'password', '*.password'], censor: '[redacted]' },
+    redact: {
+      paths: [
+        'authorization',
+        '*.authorization',
+        'token',
+        '*.token',
+        'headers',
+        '*.headers',
+        'password',
+        '*.password',
+      ],
+      censor: '[redacted]',
+    },
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
@@ -107,7 +133,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const sightings = new SightingService({ store, audit, vault, now });
   // SQLite serves one instance, so its identity is stable across restarts and a restarted gate
   // resumes its own interrupted publishes at once; on PostgreSQL each process is its own instance.
-  const instanceId = config.store.driver === 'sqlite' ? `sqlite:${hostname()}` : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const instanceId =
+    config.store.driver === 'sqlite'
+      ? `sqlite:${hostname()}`
+      : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const keyRing = new KeyRing({ store: new SqlKeyRingStore(store), masterKey, now });
   const attestations = new AttestationService({ store, keys: keyRing, audit, now });
   // The first start (or `pubgate init`) creates the gate's signing key, sealed under the master key.
@@ -129,14 +158,28 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     logger,
     now,
     policy: config.policy,
-    scanTarball: async (tarball) => scanTarball(tarball, { fingerprintKey: (await sightings.fingerprintKey()).key }),
+    scanTarball: async (tarball) =>
+      scanTarball(tarball, { fingerprintKey: (await sightings.fingerprintKey()).key }),
     onSecretsFound: async (findings, where) => {
       // A pubgate credential inside a package is revoked before anyone could install it.
-      await sightings.report('gate', { host: 'gate', context: 'tarball', findings: findings.map((f) => ({ ruleId: f.ruleId, fingerprint: f.fingerprint, path: `${where.package}@${where.version}/${f.path}`, line: f.line, pubgateTokenHash: f.pubgateTokenHash })) });
+      await sightings.report('gate', {
+        host: 'gate',
+        context: 'tarball',
+        findings: findings.map((f) => ({
+          ruleId: f.ruleId,
+          fingerprint: f.fingerprint,
+          path: `${where.package}@${where.version}/${f.path}`,
+          line: f.line,
+          pubgateTokenHash: f.pubgateTokenHash,
+        })),
+      });
     },
     weeklyDownloads: async (name) => {
       if (config.policy.downloadsUrl === undefined) return undefined;
-      const response = await fetch(`${config.policy.downloadsUrl.replace(/\/+$/, '')}/downloads/point/last-week/${name}`, { signal: AbortSignal.timeout(5000) });
+      const response = await fetch(
+        `${config.policy.downloadsUrl.replace(/\/+$/, '')}/downloads/point/last-week/${name}`,
+        { signal: AbortSignal.timeout(5000) },
+      );
       if (!response.ok) return undefined;
       const body = (await response.json()) as { downloads?: unknown };
       return typeof body.downloads === 'number' ? body.downloads : undefined;
@@ -150,10 +193,33 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     return { id: config.webauthn.rpId ?? url.hostname, name: config.webauthn.rpName, origin: url.origin };
   };
   const challenges = new ChallengeService(store, config.webauthn.challengeTtlSeconds, now);
-  const people = new PeopleService({ store, audit, challenges, rp, enrolmentTtlSeconds: config.webauthn.enrolmentTtlSeconds, now });
-  const sessions = new SessionService(store, { idleSeconds: config.webauthn.sessionIdleSeconds, maxSeconds: config.webauthn.sessionMaxSeconds }, now);
-  const approvals = new ApprovalService({ store, audit, releases, people, adminsMayApprove: config.policy.adminsMayApprove, now });
-  const publishers = new PublisherRegistry({ store, audit, fromConfig: config.trustedPublishers, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers });
+  const people = new PeopleService({
+    store,
+    audit,
+    challenges,
+    rp,
+    enrolmentTtlSeconds: config.webauthn.enrolmentTtlSeconds,
+    now,
+  });
+  const sessions = new SessionService(
+    store,
+    { idleSeconds: config.webauthn.sessionIdleSeconds, maxSeconds: config.webauthn.sessionMaxSeconds },
+    now,
+  );
+  const approvals = new ApprovalService({
+    store,
+    audit,
+    releases,
+    people,
+    adminsMayApprove: config.policy.adminsMayApprove,
+    now,
+  });
+  const publishers = new PublisherRegistry({
+    store,
+    audit,
+    fromConfig: config.trustedPublishers,
+    allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers,
+  });
   return {
     attestations,
     keyRing,
@@ -225,24 +291,57 @@ async function renderMetrics(app: App): Promise<string> {
   const counts = await app.releases.countByState();
   const lines: string[] = ['# HELP pubgate_releases Releases by state.', '# TYPE pubgate_releases gauge'];
   for (const state of RELEASE_STATES) lines.push(`pubgate_releases{state="${state}"} ${counts[state] ?? 0}`);
-  const approvals = await db.selectFrom('approvals').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-  lines.push('# HELP pubgate_approvals_total Passkey approvals recorded.', '# TYPE pubgate_approvals_total counter', `pubgate_approvals_total ${Number(approvals?.n ?? 0)}`);
+  const approvals = await db
+    .selectFrom('approvals')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  lines.push(
+    '# HELP pubgate_approvals_total Passkey approvals recorded.',
+    '# TYPE pubgate_approvals_total counter',
+    `pubgate_approvals_total ${Number(approvals?.n ?? 0)}`,
+  );
   const creds = await db
     .selectFrom('credentials')
     .select(['kind'])
-    .select((eb) => [eb.fn.countAll<number>().as('issued'), eb.fn.sum<number>('uses').as('uses'), eb.fn.count<number>('revoked_at').as('revoked')])
+    .select((eb) => [
+      eb.fn.countAll<number>().as('issued'),
+      eb.fn.sum<number>('uses').as('uses'),
+      eb.fn.count<number>('revoked_at').as('revoked'),
+    ])
     .groupBy('kind')
     .execute();
-  lines.push('# HELP pubgate_credentials_minted_total Credentials issued, by kind.', '# TYPE pubgate_credentials_minted_total counter');
+  lines.push(
+    '# HELP pubgate_credentials_minted_total Credentials issued, by kind.',
+    '# TYPE pubgate_credentials_minted_total counter',
+  );
   for (const c of creds) lines.push(`pubgate_credentials_minted_total{kind="${c.kind}"} ${Number(c.issued)}`);
-  lines.push('# HELP pubgate_credentials_used_total Single-use credential uses, by kind.', '# TYPE pubgate_credentials_used_total counter');
-  for (const c of creds) lines.push(`pubgate_credentials_used_total{kind="${c.kind}"} ${Number(c.uses ?? 0)}`);
-  lines.push('# HELP pubgate_credentials_revoked_total Credentials revoked (by hand, at use, by lockdown or leak), by kind.', '# TYPE pubgate_credentials_revoked_total counter');
-  for (const c of creds) lines.push(`pubgate_credentials_revoked_total{kind="${c.kind}"} ${Number(c.revoked)}`);
-  lines.push('# HELP pubgate_lockdowns_active Active lockdowns.', '# TYPE pubgate_lockdowns_active gauge', `pubgate_lockdowns_active ${(await app.lockdown.active()).length}`);
-  lines.push('# HELP pubgate_upstream_request_duration_seconds Upstream registry requests.', '# TYPE pubgate_upstream_request_duration_seconds histogram');
+  lines.push(
+    '# HELP pubgate_credentials_used_total Single-use credential uses, by kind.',
+    '# TYPE pubgate_credentials_used_total counter',
+  );
+  for (const c of creds)
+    lines.push(`pubgate_credentials_used_total{kind="${c.kind}"} ${Number(c.uses ?? 0)}`);
+  lines.push(
+    '# HELP pubgate_credentials_revoked_total Credentials revoked (by hand, at use, by lockdown or leak), by kind.',
+    '# TYPE pubgate_credentials_revoked_total counter',
+  );
+  for (const c of creds)
+    lines.push(`pubgate_credentials_revoked_total{kind="${c.kind}"} ${Number(c.revoked)}`);
+  lines.push(
+    '# HELP pubgate_lockdowns_active Active lockdowns.',
+    '# TYPE pubgate_lockdowns_active gauge',
+    `pubgate_lockdowns_active ${(await app.lockdown.active()).length}`,
+  );
+  lines.push(
+    '# HELP pubgate_upstream_request_duration_seconds Upstream registry requests.',
+    '# TYPE pubgate_upstream_request_duration_seconds histogram',
+  );
   for (const [labels, entry] of upstreamLatency) {
-    LATENCY_BUCKETS.forEach((bound, i) => lines.push(`pubgate_upstream_request_duration_seconds_bucket{${labels},le="${bound}"} ${entry.buckets[i]}`));
+    LATENCY_BUCKETS.forEach((bound, i) =>
+      lines.push(
+        `pubgate_upstream_request_duration_seconds_bucket{${labels},le="${bound}"} ${entry.buckets[i]}`,
+      ),
+    );
     lines.push(`pubgate_upstream_request_duration_seconds_bucket{${labels},le="+Inf"} ${entry.count}`);
     lines.push(`pubgate_upstream_request_duration_seconds_sum{${labels}} ${entry.sum.toFixed(6)}`);
     lines.push(`pubgate_upstream_request_duration_seconds_count{${labels}} ${entry.count}`);
@@ -275,13 +374,18 @@ export async function startGate(app: App): Promise<RunningGate> {
     publishers: app.publishers,
     attestations: app.attestations,
     policy: config.policy,
-    jwks: new RemoteJwksProvider({ jwksUris: config.oidc.jwksUris, allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers }),
+    jwks: new RemoteJwksProvider({
+      jwksUris: config.oidc.jwksUris,
+      allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers,
+    }),
     jtiStore: new SqlJtiStore(app.store),
     oidcMaxLifetimeSeconds: config.oidc.maxLifetimeSeconds,
     buildCredentialTtlSeconds: config.oidc.credentialTtlSeconds,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: web.fetch, hostname: config.server.host, port: config.server.port }, () => resolve(s));
+    const s = serve({ fetch: web.fetch, hostname: config.server.host, port: config.server.port }, () =>
+      resolve(s),
+    );
     s.once('error', reject);
   });
   const address = server.address() as AddressInfo;
@@ -300,7 +404,10 @@ export async function startGate(app: App): Promise<RunningGate> {
       await app.releases.expireDue();
       await app.releases.publishDue();
     } catch (error) {
-      logger.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'background work failed');
+      logger.error(
+        { err: error instanceof Error ? { name: error.name, message: error.message } : String(error) },
+        'background work failed',
+      );
     }
   };
   let queued = false;

@@ -15,11 +15,23 @@ import { escapedName, packageTarball, publishDoc } from './support/publish-doc.t
 
 const root = new URL('..', import.meta.url).pathname;
 
-function pubgate(args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function pubgate(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(root, 'bin/pubgate.js'), ...args], { cwd: options.cwd ?? root, env: { ...process.env, ...options.env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [join(root, 'bin/pubgate.js'), ...args],
+      { cwd: options.cwd ?? root, env: { ...process.env, ...options.env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        });
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });
@@ -29,13 +41,18 @@ describe('cli', () => {
   it('explains itself with --help', async () => {
     const result = await pubgate(['--help']);
     assert.equal(result.code, 0);
-    for (const command of ['init', 'serve', 'release', 'log', 'token', 'upstream', 'config']) assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['init', 'serve', 'release', 'log', 'token', 'upstream', 'config'])
+      assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
     const wait = await pubgate(['release', 'wait', '--help']);
     assert.match(wait.stdout, /Exit 0 only when it was published/);
   });
 
   it('keeps docs/config.md equal to the schema', () => {
-    assert.equal(readFileSync(join(root, 'docs/config.md'), 'utf8'), renderConfigReference(), 'run `npx pubgate config reference > docs/config.md`');
+    assert.equal(
+      readFileSync(join(root, 'docs/config.md'), 'utf8'),
+      renderConfigReference(),
+      'run `npx pubgate config reference > docs/config.md`',
+    );
   });
 
   it('init writes a commented config and a 0600 master key, and refuses to overwrite them', async () => {
@@ -55,10 +72,14 @@ describe('cli', () => {
 
   it('serve exits with every bad field listed by its path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pubgate-badcfg-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'server:\n  port: 99999\n  colour: blue\nstore:\n  driver: oracle\nlimits:\n  tarballBytes: -1\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'server:\n  port: 99999\n  colour: blue\nstore:\n  driver: oracle\nlimits:\n  tarballBytes: -1\n',
+    );
     const result = await pubgate(['serve', '--config', join(dir, 'bad.yaml')]);
     assert.equal(result.code, 3);
-    for (const path of ['server.port', 'server', 'store.driver', 'limits.tarballBytes']) assert.match(result.stderr, new RegExp(`- ${path.replace('.', '\\.')}`));
+    for (const path of ['server.port', 'server', 'store.driver', 'limits.tarballBytes'])
+      assert.match(result.stderr, new RegExp(`- ${path.replace('.', '\\.')}`));
     assert.match(result.stderr, /ERR_CONFIG_INVALID/);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -71,9 +92,33 @@ describe('cli', () => {
     before(async () => {
       file = writeGateConfig({}).file;
       gate = await spawnGate(file);
-      const created = await pubgate(['token', 'create', '--identity', 'alice', '--scope', 'cli-*', 'cli-pkg', '--ttl', '1h', '--config', file]);
+      const created = await pubgate([
+        'token',
+        'create',
+        '--identity',
+        'alice',
+        '--scope',
+        'cli-*',
+        'cli-pkg',
+        '--ttl',
+        '1h',
+        '--config',
+        file,
+      ]);
       assert.notEqual(created.code, 0, 'a malformed scope pattern is refused');
-      const ok = await pubgate(['token', 'create', '--identity', 'alice', '--scope', 'cli-pkg', 'cli-other', '--ttl', '1h', '--config', file]);
+      const ok = await pubgate([
+        'token',
+        'create',
+        '--identity',
+        'alice',
+        '--scope',
+        'cli-pkg',
+        'cli-other',
+        '--ttl',
+        '1h',
+        '--config',
+        file,
+      ]);
       assert.equal(ok.code, 0, ok.stderr);
       token = ok.stdout.trim();
       assert.match(token, /^pgt_[0-9A-Za-z]{46}$/);
@@ -84,7 +129,11 @@ describe('cli', () => {
 
     async function hold(name: string): Promise<string> {
       const doc = publishDoc(name, '1.0.0', await packageTarball(name, '1.0.0'));
-      const response = await fetch(`${gate.url}/npm/${escapedName(name)}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      const response = await fetch(`${gate.url}/npm/${escapedName(name)}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(doc),
+      });
       return ((await response.json()) as { release: string }).release;
     }
 
@@ -94,12 +143,27 @@ describe('cli', () => {
       assert.match(list.stdout, new RegExp(`${id}\\s+awaiting_approval\\s+cli-pkg@1\\.0\\.0`));
       const show = await pubgate(['release', 'show', id, '--json', '--config', file]);
       const shown = JSON.parse(show.stdout) as { state: string; history: Array<{ action: string }> };
-      assert.deepEqual(shown.history.map((h) => h.action), ['release.received', 'release.checked', 'release.awaiting_approval']);
-      const waitTimeout = await pubgate(['release', 'wait', id, '--timeout', '1s', '--interval', '1s', '--config', file]);
+      assert.deepEqual(
+        shown.history.map((h) => h.action),
+        ['release.received', 'release.checked', 'release.awaiting_approval'],
+      );
+      const waitTimeout = await pubgate([
+        'release',
+        'wait',
+        id,
+        '--timeout',
+        '1s',
+        '--interval',
+        '1s',
+        '--config',
+        file,
+      ]);
       assert.equal(waitTimeout.code, 124);
       const reject = await pubgate(['release', 'reject', id, '--reason', 'not ours', '--config', file]);
       assert.equal(reject.code, 0, reject.stderr);
-      const wait = await pubgate(['release', 'wait', id, '--server', gate.url, '--timeout', '10s'], { env: { PUBGATE_TOKEN: token } });
+      const wait = await pubgate(['release', 'wait', id, '--server', gate.url, '--timeout', '10s'], {
+        env: { PUBGATE_TOKEN: token },
+      });
       assert.equal(wait.code, 1);
       assert.match(wait.stderr, /rejected: not ours/);
       const again = await pubgate(['release', 'reject', id, '--reason', 'twice', '--config', file]);
@@ -127,7 +191,10 @@ describe('cli', () => {
       const out = join(mkdtempSync(join(tmpdir(), 'pubgate-export-')), 'log.jsonl');
       const exported = await pubgate(['log', 'export', '--output', out, '--config', file]);
       assert.equal(exported.code, 0, exported.stderr);
-      const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; hash: string });
+      const lines = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { seq: number; hash: string });
       assert.equal(lines.length, events);
       assert.ok(!readFileSync(out, 'utf8').includes(token), 'no credential in the log');
 
@@ -136,7 +203,12 @@ describe('cli', () => {
       db.close();
       const broken = await pubgate(['log', 'verify', '--json', '--config', file]);
       assert.equal(broken.code, 1);
-      assert.deepEqual(JSON.parse(broken.stdout), { ok: false, events: 2, brokenAt: 3, problem: 'event 3 was modified after it was written' });
+      assert.deepEqual(JSON.parse(broken.stdout), {
+        ok: false,
+        events: 2,
+        brokenAt: 3,
+        problem: 'event 3 was modified after it was written',
+      });
 
       const db2 = new BetterSqlite3(join(file, '..', 'data', 'pubgate.sqlite'));
       db2.prepare("update audit_events set data = replace(data, 'cli-evil', 'cli-pkg') where seq = 3").run();

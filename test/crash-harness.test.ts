@@ -19,7 +19,13 @@ import { isPubgateError, PubgateError } from '../src/errors/index.ts';
 import { ReleaseService, type Release } from '../src/release/index.ts';
 import { backendNames, freshPostgresDatabase, postgresAdminUrl } from './support/backends.ts';
 import { startCountingProxy, type CountingProxy } from './support/counting-proxy.ts';
-import { issueToken, sealUpstreamToken, writeGateConfig, type ChildGate, approveWithQuorum } from './support/gate.ts';
+import {
+  issueToken,
+  sealUpstreamToken,
+  writeGateConfig,
+  type ChildGate,
+  approveWithQuorum,
+} from './support/gate.ts';
 import { spawnLoggedGate, summarizeGateLog } from './support/logged-gate.ts';
 import { freePort } from './support/net.ts';
 import {
@@ -317,8 +323,7 @@ for (const server of harnessBackends()) {
       const deadline = Date.now() + RELEASE_DEADLINE_MS;
       for (let attempt = 0; ; attempt++) {
         try {
-          if (run.plan.decision === 'approve')
-            await withAdmin((app) => approveWithQuorum(app, id));
+          if (run.plan.decision === 'approve') await withAdmin((app) => approveWithQuorum(app, id));
           else
             await withAdmin((app) =>
               app.releases.reject(id, 'test:approver', 'crash harness rejects this one'),
@@ -472,8 +477,17 @@ for (const server of harnessBackends()) {
       // A probe release held and approved after the restart proves that publishing resumes even when
       // every planned release had already finished before it.
       const probeTarball = await packageTarball(PROBE_NAME, '1.0.0');
-      const probeId = await holdRelease({ name: PROBE_NAME, version: '1.0.0', channel: 'stage', decision: 'approve', tarball: probeTarball, integrity: sha512Integrity(probeTarball) });
-      await retrying(() => withAdmin((app) => approveWithQuorum(app, probeId)), 'approve the probe').catch(() => undefined);
+      const probeId = await holdRelease({
+        name: PROBE_NAME,
+        version: '1.0.0',
+        channel: 'stage',
+        decision: 'approve',
+        tarball: probeTarball,
+        integrity: sha512Integrity(probeTarball),
+      });
+      await retrying(() => withAdmin((app) => approveWithQuorum(app, probeId)), 'approve the probe').catch(
+        () => undefined,
+      );
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline) {
         const pid = await publishedBy(pids, afterSeq).catch(() => undefined);
@@ -680,7 +694,10 @@ for (const server of harnessBackends()) {
           if (event.action === 'release.published') published++;
         assert.equal(published, expected, `${label}: release.published events`);
       }
-      const planned = new Set([...runs.map((r) => `${r.plan.name}@${r.plan.version}`), `${PROBE_NAME}@1.0.0`]);
+      const planned = new Set([
+        ...runs.map((r) => `${r.plan.name}@${r.plan.version}`),
+        `${PROBE_NAME}@1.0.0`,
+      ]);
       for (const put of proxy!.puts)
         for (const version of put.versions)
           assert.ok(planned.has(`${put.name}@${version}`), `unplanned upstream PUT ${put.name}@${version}`);
@@ -741,11 +758,8 @@ for (const server of harnessBackends()) {
       assert.deepEqual(stats.hangs, [], `requests that hung (${context()})`);
     });
 
-    it(
-      'keeps every gate process running through the PostgreSQL restart',
-      () => {
-        assert.deepEqual(stats.unexpectedExits, [], `instances that exited on their own (${context()})`);
-      },
-    );
+    it('keeps every gate process running through the PostgreSQL restart', () => {
+      assert.deepEqual(stats.unexpectedExits, [], `instances that exited on their own (${context()})`);
+    });
   });
 }

@@ -18,7 +18,9 @@ describe('exposure-scaled quorum', () => {
       asked.push(req.url ?? '');
       const name = decodeURIComponent((req.url ?? '').replace('/downloads/point/last-week/', ''));
       const downloads = name === '@acme/huge' ? 5_000_000 : name === '@acme/mid' ? 50_000 : 10;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ downloads, package: name }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ downloads, package: name }));
     });
     await new Promise<void>((r) => counts.listen(0, '127.0.0.1', r));
     gate = await startTestGate({
@@ -26,7 +28,16 @@ describe('exposure-scaled quorum', () => {
         approvers: 1,
         downloadsUrl: `http://127.0.0.1:${(counts.address() as AddressInfo).port}`,
         weeklyDownloads: { '@acme/configured': 20_000 },
-        rules: [{ packages: ['@acme/*'], approvers: 2, exposure: [{ weeklyDownloadsAbove: 10_000, approvers: 3 }, { weeklyDownloadsAbove: 1_000_000, approvers: 4 }] }],
+        rules: [
+          {
+            packages: ['@acme/*'],
+            approvers: 2,
+            exposure: [
+              { weeklyDownloadsAbove: 10_000, approvers: 3 },
+              { weeklyDownloadsAbove: 1_000_000, approvers: 4 },
+            ],
+          },
+        ],
       },
     });
     token = await gate.issueToken('alice');
@@ -38,7 +49,11 @@ describe('exposure-scaled quorum', () => {
 
   async function hold(name: string) {
     const body = JSON.stringify(publishDoc(name, '1.0.0', await packageTarball(name, '1.0.0')));
-    const response = await fetch(`${gate.url}/npm/${escapedName(name)}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const response = await fetch(`${gate.url}/npm/${escapedName(name)}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
     const id = ((await response.json()) as { release: string }).release;
     return gate.app.releases.get(id);
   }

@@ -21,7 +21,11 @@ for (const backend of backendNames().filter((b) => b === 'postgres')) {
       verdaccio = await startVerdaccio();
       const store = { driver: 'postgres' as const, postgresUrl: await freshPostgresDatabase() };
       a = await startTestGate({ store, upstream: { url: verdaccio.url, token: verdaccio.token } });
-      b = await startTestGate({ store, upstream: { url: verdaccio.url, token: verdaccio.token }, masterKeyFile: a.config.masterKeyFile });
+      b = await startTestGate({
+        store,
+        upstream: { url: verdaccio.url, token: verdaccio.token },
+        masterKeyFile: a.config.masterKeyFile,
+      });
       token = await a.issueToken('alice');
     });
     after(async () => {
@@ -35,9 +39,11 @@ for (const backend of backendNames().filter((b) => b === 'postgres')) {
       const body = JSON.stringify(publishDoc(name, '1.0.0', await packageTarball(name, '1.0.0')));
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          fetch(`${(i % 2 === 0 ? a : b).url}/npm/${escapedName(name)}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body }).then(
-            async (r) => ((await r.json()) as { code: string }).code,
-          ),
+          fetch(`${(i % 2 === 0 ? a : b).url}/npm/${escapedName(name)}`, {
+            method: 'PUT',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body,
+          }).then(async (r) => ((await r.json()) as { code: string }).code),
         ),
       );
       assert.equal(answers.filter((c) => c === 'ERR_RELEASE_HELD').length, 1, answers.join(','));
@@ -45,13 +51,19 @@ for (const backend of backendNames().filter((b) => b === 'postgres')) {
       const [release] = await b.app.releases.list({ package: name });
       await approveWithQuorum(a.app, release!.id);
       // Both instances' workers race for it; the lease and SKIP LOCKED let one win.
-      await Promise.all([a.app.releases.publishDue(), b.app.releases.publishDue(), a.app.releases.publishDue(), b.app.releases.publishDue()]);
+      await Promise.all([
+        a.app.releases.publishDue(),
+        b.app.releases.publishDue(),
+        a.app.releases.publishDue(),
+        b.app.releases.publishDue(),
+      ]);
       const final = await eventually(async () => {
         const r = await a.app.releases.get(release!.id);
         return r.state === 'published' ? r : undefined;
       });
       let published = 0;
-      for await (const e of a.app.audit.events({ subject: `release:${release!.id}` })) if (e.action === 'release.published') published++;
+      for await (const e of a.app.audit.events({ subject: `release:${release!.id}` }))
+        if (e.action === 'release.published') published++;
       assert.equal(published, 1);
       assert.equal(final.attempts, 1, 'claimed by exactly one instance');
       assert.equal((await a.app.audit.verify()).ok, true);

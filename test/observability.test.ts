@@ -26,7 +26,14 @@ describe('observability', () => {
     proxy = await startHoldProxy(verdaccio.url);
     const { file } = writeGateConfig({ upstream: { url: proxy.url, token: verdaccio.token } });
     const sink = new PassThrough();
-    sink.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter((l) => l !== '')));
+    sink.on('data', (chunk: Buffer) =>
+      logs.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l !== ''),
+      ),
+    );
     const app = await buildApp(loadConfig({ file, env: {} }), { logger: createLogger('trace', sink) });
     await sealUpstreamToken(app, verdaccio.token);
     token = await issueToken(app, 'alice');
@@ -39,7 +46,11 @@ describe('observability', () => {
 
   async function hold(name: string): Promise<string> {
     const body = JSON.stringify(publishDoc(name, '1.0.0', await packageTarball(name, '1.0.0')));
-    const r = await fetch(`${gate.url}/npm/${escapedName(name)}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const r = await fetch(`${gate.url}/npm/${escapedName(name)}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
     return ((await r.json()) as { release: string }).release;
   }
 
@@ -51,19 +62,28 @@ describe('observability', () => {
   it('exposes releases, approvals, credentials and upstream latency in Prometheus format', async () => {
     const id = await hold('metrics-pkg');
     await approveWithQuorum(gate.app, id);
-    await eventually(async () => ((await gate.app.releases.get(id)).state === 'published' ? true : undefined));
+    await eventually(async () =>
+      (await gate.app.releases.get(id)).state === 'published' ? true : undefined,
+    );
     const text = await (await fetch(`${gate.url}/metrics`)).text();
     assert.match(text, /^pubgate_releases\{state="published"\} 1$/m);
     assert.match(text, /^pubgate_approvals_total 1$/m);
     assert.match(text, /^pubgate_credentials_minted_total\{kind="request"\} 1$/m);
     assert.match(text, /^pubgate_credentials_revoked_total\{kind="request"\} 0$/m);
-    assert.match(text, /^pubgate_upstream_request_duration_seconds_count\{operation="publish",outcome="ok"\} 1$/m);
+    assert.match(
+      text,
+      /^pubgate_upstream_request_duration_seconds_count\{operation="publish",outcome="ok"\} 1$/m,
+    );
     assert.match(text, /^# TYPE pubgate_upstream_request_duration_seconds histogram$/m);
   });
 
   it('writes JSON logs that never contain a credential, even at trace level', async () => {
     const bogus = generateToken();
-    await fetch(`${gate.url}/npm/x`, { method: 'PUT', headers: { authorization: `Bearer ${bogus}` }, body: '{}' });
+    await fetch(`${gate.url}/npm/x`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${bogus}` },
+      body: '{}',
+    });
     await fetch(`${gate.url}/npm/-/whoami`, { headers: { authorization: `Bearer ${token}` } });
     assert.ok(logs.length > 5, 'the gate logged');
     for (const line of logs) {
@@ -71,7 +91,8 @@ describe('observability', () => {
       assert.equal(typeof entry.level, 'number');
     }
     const all = logs.join('\n');
-    for (const secret of [token, verdaccio.token, bogus]) assert.ok(!all.includes(secret), 'a credential appeared in the logs');
+    for (const secret of [token, verdaccio.token, bogus])
+      assert.ok(!all.includes(secret), 'a credential appeared in the logs');
   });
 
   it('finishes the publish in flight on shutdown', async () => {

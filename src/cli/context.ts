@@ -7,7 +7,10 @@ import { loadConfig, type Config } from '../config/index.ts';
 
 /** Adds `--config` to a command. */
 export function withConfigOption(command: Command): Command {
-  return command.option('-c, --config <file>', 'config file (default: $PUBGATE_CONFIG, else ./pubgate.yaml when present, else built-in defaults)');
+  return command.option(
+    '-c, --config <file>',
+    'config file (default: $PUBGATE_CONFIG, else ./pubgate.yaml when present, else built-in defaults)',
+  );
 }
 
 /** Loads the config named by `--config`, `PUBGATE_CONFIG`, or `./pubgate.yaml`. */
@@ -41,7 +44,8 @@ export function sayJson(value: unknown): void {
 /** Parses a duration like `90s`, `15m`, `12h`, `30d` into seconds; throws RangeError. */
 export function parseDuration(text: string): number {
   const match = /^(\d+)(s|m|h|d)?$/.exec(text.trim());
-  if (match === null) throw new RangeError(`invalid duration ${JSON.stringify(text)}: use e.g. 90s, 15m, 12h, 30d`);
+  if (match === null)
+    throw new RangeError(`invalid duration ${JSON.stringify(text)}: use e.g. 90s, 15m, 12h, 30d`);
   const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
 }

@@ -2,7 +2,15 @@
 import { PubgateError } from '../errors/index.ts';
 
 /** Exit codes: 0 ok, 1 the answer is "no" (findings, not published), 2 usage or input error, 3 config, 4 peer failure, 70 internal, 124 timed out. */
-export const EXIT = Object.freeze({ ok: 0, negative: 1, usage: 2, config: 3, unavailable: 4, internal: 70, timeout: 124 });
+export const EXIT = Object.freeze({
+  ok: 0,
+  negative: 1,
+  usage: 2,
+  config: 3,
+  unavailable: 4,
+  internal: 70,
+  timeout: 124,
+});
 
 const byPrefix: ReadonlyArray<readonly [string, number]> = [
   ['ERR_CONFIG_', EXIT.config],

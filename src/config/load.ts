@@ -7,18 +7,21 @@ import { validateTrustedPublishers, type TrustedPublisherConfig } from '../ident
 import { configSchema, type Config } from './schema.ts';
 
 /** The only environment variables that override the file, and the field each sets. */
-export const ENV_OVERRIDES: ReadonlyArray<{ readonly name: string; readonly path: readonly string[]; readonly type: 'string' | 'number' }> =
-  Object.freeze([
-    { name: 'PUBGATE_DATA_DIR', path: ['dataDir'], type: 'string' },
-    { name: 'PUBGATE_MASTER_KEY_FILE', path: ['masterKeyFile'], type: 'string' },
-    { name: 'PUBGATE_HOST', path: ['server', 'host'], type: 'string' },
-    { name: 'PUBGATE_PORT', path: ['server', 'port'], type: 'number' },
-    { name: 'PUBGATE_PUBLIC_URL', path: ['server', 'publicUrl'], type: 'string' },
-    { name: 'PUBGATE_STORE_DRIVER', path: ['store', 'driver'], type: 'string' },
-    { name: 'PUBGATE_POSTGRES_URL', path: ['store', 'postgresUrl'], type: 'string' },
-    { name: 'PUBGATE_UPSTREAM_URL', path: ['upstream', 'url'], type: 'string' },
-    { name: 'PUBGATE_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
-  ]);
+export const ENV_OVERRIDES: ReadonlyArray<{
+  readonly name: string;
+  readonly path: readonly string[];
+  readonly type: 'string' | 'number';
+}> = Object.freeze([
+  { name: 'PUBGATE_DATA_DIR', path: ['dataDir'], type: 'string' },
+  { name: 'PUBGATE_MASTER_KEY_FILE', path: ['masterKeyFile'], type: 'string' },
+  { name: 'PUBGATE_HOST', path: ['server', 'host'], type: 'string' },
+  { name: 'PUBGATE_PORT', path: ['server', 'port'], type: 'number' },
+  { name: 'PUBGATE_PUBLIC_URL', path: ['server', 'publicUrl'], type: 'string' },
+  { name: 'PUBGATE_STORE_DRIVER', path: ['store', 'driver'], type: 'string' },
+  { name: 'PUBGATE_POSTGRES_URL', path: ['store', 'postgresUrl'], type: 'string' },
+  { name: 'PUBGATE_UPSTREAM_URL', path: ['upstream', 'url'], type: 'string' },
+  { name: 'PUBGATE_LOG_LEVEL', path: ['log', 'level'], type: 'string' },
+]);
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -40,19 +43,27 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     try {
       text = readFileSync(file, 'utf8');
     } catch (cause) {
-      throw new ConfigError('ERR_CONFIG_NOT_FOUND', `cannot read config file ${file}; create one with \`pubgate init\``, { cause });
+      throw new ConfigError(
+        'ERR_CONFIG_NOT_FOUND',
+        `cannot read config file ${file}; create one with \`pubgate init\``,
+        { cause },
+      );
     }
     try {
       raw = parseYaml(text, { maxAliasCount: 100 }) ?? {};
     } catch (cause) {
       const detail = cause instanceof Error ? cause.message.split('\n')[0] : 'unparseable';
-      throw new ConfigError('ERR_CONFIG_SYNTAX', `config file ${file} is not valid YAML: ${detail}`, { cause });
+      throw new ConfigError('ERR_CONFIG_SYNTAX', `config file ${file} is not valid YAML: ${detail}`, {
+        cause,
+      });
     }
   }
   const merged = applyEnvOverrides(deepMerge(raw, options.overrides ?? {}), options.env ?? process.env);
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+    );
     throw new ConfigError(
       'ERR_CONFIG_INVALID',
       `invalid configuration${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`,
@@ -60,26 +71,44 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
   const parsed = result.data;
-  const publisherIssues = validateTrustedPublishers(parsed.trustedPublishers, { allowInsecureLoopbackIssuers: parsed.oidc.allowInsecureLoopbackIssuers });
+  const publisherIssues = validateTrustedPublishers(parsed.trustedPublishers, {
+    allowInsecureLoopbackIssuers: parsed.oidc.allowInsecureLoopbackIssuers,
+  });
   if (publisherIssues.length > 0) {
-    const problems = publisherIssues.map((issue) => `trustedPublishers.${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError('ERR_CONFIG_INVALID', `invalid configuration${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`, { details: { problems } });
+    const problems = publisherIssues.map(
+      (issue) => `trustedPublishers.${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      `invalid configuration${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`,
+      { details: { problems } },
+    );
   }
   if (parsed.store.driver === 'postgres' && parsed.store.postgresUrl === undefined) {
-    throw new ConfigError('ERR_CONFIG_INVALID', 'invalid configuration:\n  - store.postgresUrl: required when store.driver is postgres', {
-      details: { problems: ['store.postgresUrl: required when store.driver is postgres'] },
-    });
+    throw new ConfigError(
+      'ERR_CONFIG_INVALID',
+      'invalid configuration:\n  - store.postgresUrl: required when store.driver is postgres',
+      {
+        details: { problems: ['store.postgresUrl: required when store.driver is postgres'] },
+      },
+    );
   }
   const base = file === undefined ? cwd : dirname(file);
   const dataDir = resolvePath(base, parsed.dataDir);
   const config: Config = {
     configFile: file,
     dataDir,
-    masterKeyFile: parsed.masterKeyFile === undefined ? resolve(dataDir, 'master.key') : resolvePath(base, parsed.masterKeyFile),
+    masterKeyFile:
+      parsed.masterKeyFile === undefined
+        ? resolve(dataDir, 'master.key')
+        : resolvePath(base, parsed.masterKeyFile),
     server: { ...parsed.server, publicUrl: parsed.server.publicUrl?.replace(/\/+$/, '') },
     store: {
       ...parsed.store,
-      sqlitePath: parsed.store.sqlitePath === undefined ? resolve(dataDir, 'pubgate.sqlite') : resolvePath(base, parsed.store.sqlitePath),
+      sqlitePath:
+        parsed.store.sqlitePath === undefined
+          ? resolve(dataDir, 'pubgate.sqlite')
+          : resolvePath(base, parsed.store.sqlitePath),
     },
     upstream: { ...parsed.upstream, url: parsed.upstream.url?.replace(/\/+$/, '') },
     limits: parsed.limits,
@@ -103,7 +132,10 @@ function applyEnvOverrides(input: unknown, env: Readonly<Record<string, string |
     const value = env[name];
     if (value === undefined || value === '') continue;
     const typed = type === 'number' && /^\d+$/.test(value) ? Number(value) : value;
-    out = deepMerge(out, path.reduceRight<unknown>((acc, key) => ({ [key]: acc }), typed));
+    out = deepMerge(
+      out,
+      path.reduceRight<unknown>((acc, key) => ({ [key]: acc }), typed),
+    );
   }
   return out;
 }

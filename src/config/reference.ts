@@ -49,7 +49,13 @@ export function listConfigFields(): Field[] {
       const { inner, defaultValue } = unwrap(field);
       const path = prefix + key;
       const isGroup = inner instanceof z.ZodObject;
-      out.push({ path, type: typeName(inner), defaultValue: isGroup ? undefined : defaultValue, description: field.description ?? '', isGroup });
+      out.push({
+        path,
+        type: typeName(inner),
+        defaultValue: isGroup ? undefined : defaultValue,
+        description: field.description ?? '',
+        isGroup,
+      });
       if (inner instanceof z.ZodObject) walk(inner.shape as Record<string, z.ZodType>, `${path}.`);
     }
   };
@@ -67,7 +73,7 @@ export function renderConfigReference(): string {
     '',
     'pubgate reads one YAML (or JSON) file, given with `--config` (default `./pubgate.yaml` when it exists).',
     'Unknown keys are errors; every bad field is listed with its path. Relative paths resolve against the',
-    'config file\'s folder. Only the environment variables listed here override the file.',
+    "config file's folder. Only the environment variables listed here override the file.",
     '',
     '| key | type | default | environment | description |',
     '| --- | --- | --- | --- | --- |',
@@ -75,7 +81,9 @@ export function renderConfigReference(): string {
   for (const field of listConfigFields()) {
     const def = field.defaultValue === undefined ? '' : `\`${JSON.stringify(field.defaultValue)}\``;
     const env = envByPath.get(field.path);
-    lines.push(`| \`${field.path}\` | ${field.type} | ${def} | ${env === undefined ? '' : `\`${env}\``} | ${field.description} |`);
+    lines.push(
+      `| \`${field.path}\` | ${field.type} | ${def} | ${env === undefined ? '' : `\`${env}\``} | ${field.description} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -46,7 +46,9 @@ export const configSchema = z
         publicUrl: z
           .url()
           .optional()
-          .describe('URL clients use to reach the gate (behind a proxy or TLS terminator). Default: http://host:port.'),
+          .describe(
+            'URL clients use to reach the gate (behind a proxy or TLS terminator). Default: http://host:port.',
+          ),
       })
       .strict()
       .default({ host: DEFAULTS.host, port: DEFAULTS.port })
@@ -59,7 +61,9 @@ export const configSchema = z
           .string()
           .min(1)
           .optional()
-          .describe('PostgreSQL connection string (postgres://user@host:port/db). Required when driver is postgres.'),
+          .describe(
+            'PostgreSQL connection string (postgres://user@host:port/db). Required when driver is postgres.',
+          ),
         poolSize: z.number().int().min(1).max(200).default(10).describe('PostgreSQL connection pool size.'),
       })
       .strict()
@@ -72,33 +76,53 @@ export const configSchema = z
           .optional()
           .describe(
             'npm registry that released packages are published to and reads are proxied from. ' +
-              'Unset: packages are served from pubgate\'s own storage.',
+              "Unset: packages are served from pubgate's own storage.",
           ),
-        timeoutMs: z.number().int().min(1000).default(DEFAULTS.upstreamTimeoutMs).describe('Timeout of one upstream request.'),
+        timeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(DEFAULTS.upstreamTimeoutMs)
+          .describe('Timeout of one upstream request.'),
         authenticateReads: z
           .boolean()
           .default(false)
-          .describe('Send the sealed credential on reads too (a private upstream). By default it goes only with publishes.'),
+          .describe(
+            'Send the sealed credential on reads too (a private upstream). By default it goes only with publishes.',
+          ),
       })
       .strict()
       .default({ timeoutMs: DEFAULTS.upstreamTimeoutMs, authenticateReads: false })
-      .describe('The registry behind the gate. Its publish credential is sealed in the store (`pubgate upstream set-token`).'),
+      .describe(
+        'The registry behind the gate. Its publish credential is sealed in the store (`pubgate upstream set-token`).',
+      ),
     limits: z
       .object({
-        tarballBytes: z.number().int().min(1024).default(DEFAULTS.tarballBytes).describe('Largest accepted package tarball.'),
+        tarballBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(DEFAULTS.tarballBytes)
+          .describe('Largest accepted package tarball.'),
         manifestBytes: z
           .number()
           .int()
           .min(1024)
           .default(DEFAULTS.manifestBytes)
           .describe('Largest publish document, not counting the base64 tarball.'),
-        jsonDepth: z.number().int().min(8).max(1000).default(DEFAULTS.jsonDepth).describe('Deepest JSON nesting accepted.'),
+        jsonDepth: z
+          .number()
+          .int()
+          .min(8)
+          .max(1000)
+          .default(DEFAULTS.jsonDepth)
+          .describe('Deepest JSON nesting accepted.'),
         unpackedBytes: z
           .number()
           .int()
           .min(1024)
           .default(DEFAULTS.unpackedBytes)
-          .describe('Largest total size of a tarball\'s files once unpacked (stops gzip bombs).'),
+          .describe("Largest total size of a tarball's files once unpacked (stops gzip bombs)."),
         entries: z.number().int().min(1).default(DEFAULTS.entries).describe('Most entries in one tarball.'),
       })
       .strict()
@@ -137,7 +161,9 @@ export const configSchema = z
           .min(30)
           .max(900)
           .default(300)
-          .describe('Lifetime of a just-in-time publish credential (single use, bound to package@version+digest).'),
+          .describe(
+            'Lifetime of a just-in-time publish credential (single use, bound to package@version+digest).',
+          ),
         workerIntervalMs: z
           .number()
           .int()
@@ -160,29 +186,72 @@ export const configSchema = z
           .string()
           .min(1)
           .optional()
-          .describe('WebAuthn relying party id (a domain, never an IP address). Default: the host of server.publicUrl, else localhost.'),
+          .describe(
+            'WebAuthn relying party id (a domain, never an IP address). Default: the host of server.publicUrl, else localhost.',
+          ),
         rpName: z.string().min(1).default('pubgate').describe('Name shown by authenticators.'),
-        challengeTtlSeconds: z.number().int().min(30).max(900).default(300).describe('How long a passkey challenge (sign-in, step-up, approval) stays valid.'),
-        sessionIdleSeconds: z.number().int().min(60).default(900).describe('A web session ends after this long without use.'),
-        sessionMaxSeconds: z.number().int().min(300).default(43_200).describe('A web session ends this long after sign-in, used or not.'),
-        enrolmentTtlSeconds: z.number().int().min(60).max(7 * 86_400).default(900).describe('How long an enrolment or invitation link works (once).'),
+        challengeTtlSeconds: z
+          .number()
+          .int()
+          .min(30)
+          .max(900)
+          .default(300)
+          .describe('How long a passkey challenge (sign-in, step-up, approval) stays valid.'),
+        sessionIdleSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .default(900)
+          .describe('A web session ends after this long without use.'),
+        sessionMaxSeconds: z
+          .number()
+          .int()
+          .min(300)
+          .default(43_200)
+          .describe('A web session ends this long after sign-in, used or not.'),
+        enrolmentTtlSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(7 * 86_400)
+          .default(900)
+          .describe('How long an enrolment or invitation link works (once).'),
       })
       .strict()
-      .default({ rpName: 'pubgate', challengeTtlSeconds: 300, sessionIdleSeconds: 900, sessionMaxSeconds: 43_200, enrolmentTtlSeconds: 900 })
+      .default({
+        rpName: 'pubgate',
+        challengeTtlSeconds: 300,
+        sessionIdleSeconds: 900,
+        sessionMaxSeconds: 43_200,
+        enrolmentTtlSeconds: 900,
+      })
       .describe('Passkeys (WebAuthn): the only way people sign in and approve.'),
     policy: z
       .object({
-        approvers: z.number().int().min(1).max(20).default(1).describe('Default M: distinct approvals a release needs (the requester never counts).'),
+        approvers: z
+          .number()
+          .int()
+          .min(1)
+          .max(20)
+          .default(1)
+          .describe('Default M: distinct approvals a release needs (the requester never counts).'),
         group: z.string().min(1).default('approvers').describe('Default approver group.'),
         installScripts: z
           .enum(['allow', 'require-extra', 'block'])
           .default('require-extra')
-          .describe('When a release adds or changes preinstall/install/postinstall/prepare: allow, require one more approver, or block.'),
-        adminsMayApprove: z.boolean().default(false).describe('Whether admins may approve (separation of duties says no).'),
+          .describe(
+            'When a release adds or changes preinstall/install/postinstall/prepare: allow, require one more approver, or block.',
+          ),
+        adminsMayApprove: z
+          .boolean()
+          .default(false)
+          .describe('Whether admins may approve (separation of duties says no).'),
         publishMode: z
           .enum(['gate', 'jit'])
           .default('gate')
-          .describe('After approval, the gate publishes (gate), or waits for the pipeline to publish once with a just-in-time credential (jit).'),
+          .describe(
+            'After approval, the gate publishes (gate), or waits for the pipeline to publish once with a just-in-time credential (jit).',
+          ),
         secrets: z
           .enum(['block', 'warn'])
           .default('block')
@@ -191,30 +260,55 @@ export const configSchema = z
           .array(
             z
               .object({
-                packages: z.array(z.string().min(1)).min(1).describe('Package patterns: name, @scope/name, @scope/*, *.'),
+                packages: z
+                  .array(z.string().min(1))
+                  .min(1)
+                  .describe('Package patterns: name, @scope/name, @scope/*, *.'),
                 approvers: z.number().int().min(1).max(20).optional(),
                 group: z.string().min(1).optional(),
                 installScripts: z.enum(['allow', 'require-extra', 'block']).optional(),
                 publishMode: z.enum(['gate', 'jit']).optional(),
                 exposure: z
-                  .array(z.object({ weeklyDownloadsAbove: z.number().int().min(0), approvers: z.number().int().min(1).max(20) }).strict())
+                  .array(
+                    z
+                      .object({
+                        weeklyDownloadsAbove: z.number().int().min(0),
+                        approvers: z.number().int().min(1).max(20),
+                      })
+                      .strict(),
+                  )
                   .default([]),
               })
               .strict(),
           )
           .default([])
-          .describe('Per-package rules; the first whose pattern matches applies. Exposure tiers raise M by weekly downloads.'),
+          .describe(
+            'Per-package rules; the first whose pattern matches applies. Exposure tiers raise M by weekly downloads.',
+          ),
         weeklyDownloads: z
           .record(z.string(), z.number().int().min(0))
           .default({})
-          .describe('Exposure set by hand: weekly downloads per package (used when the upstream has no download counts).'),
+          .describe(
+            'Exposure set by hand: weekly downloads per package (used when the upstream has no download counts).',
+          ),
         downloadsUrl: z
           .url()
           .optional()
-          .describe("npm download-counts API base (e.g. https://api.npmjs.org); `<url>/downloads/point/last-week/<pkg>` is asked at hold time."),
+          .describe(
+            'npm download-counts API base (e.g. https://api.npmjs.org); `<url>/downloads/point/last-week/<pkg>` is asked at hold time.',
+          ),
       })
       .strict()
-      .default({ approvers: 1, group: 'approvers', installScripts: 'require-extra', adminsMayApprove: false, publishMode: 'gate', secrets: 'block', rules: [], weeklyDownloads: {} })
+      .default({
+        approvers: 1,
+        group: 'approvers',
+        installScripts: 'require-extra',
+        adminsMayApprove: false,
+        publishMode: 'gate',
+        secrets: 'block',
+        rules: [],
+        weeklyDownloads: {},
+      })
       .describe('Release policy: who approves, how many, and when exposure or install scripts ask for more.'),
     trustedPublishers: z
       .array(z.record(z.string(), z.unknown()))
@@ -225,13 +319,36 @@ export const configSchema = z
       ),
     oidc: z
       .object({
-        allowInsecureLoopbackIssuers: z.boolean().default(false).describe('Accept http:// issuers on 127.0.0.1/localhost (tests only).'),
-        jwksUris: z.record(z.string(), z.url()).default({}).describe('Key set URL per issuer, instead of OIDC discovery.'),
-        maxLifetimeSeconds: z.number().int().min(60).max(86_400).default(3600).describe('Longest accepted ID-token lifetime (exp − iat).'),
-        credentialTtlSeconds: z.number().int().min(60).max(900).default(900).describe('Lifetime of the build credential an exchange mints (at most 15 minutes).'),
+        allowInsecureLoopbackIssuers: z
+          .boolean()
+          .default(false)
+          .describe('Accept http:// issuers on 127.0.0.1/localhost (tests only).'),
+        jwksUris: z
+          .record(z.string(), z.url())
+          .default({})
+          .describe('Key set URL per issuer, instead of OIDC discovery.'),
+        maxLifetimeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(86_400)
+          .default(3600)
+          .describe('Longest accepted ID-token lifetime (exp − iat).'),
+        credentialTtlSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(900)
+          .default(900)
+          .describe('Lifetime of the build credential an exchange mints (at most 15 minutes).'),
       })
       .strict()
-      .default({ allowInsecureLoopbackIssuers: false, jwksUris: {}, maxLifetimeSeconds: 3600, credentialTtlSeconds: 900 })
+      .default({
+        allowInsecureLoopbackIssuers: false,
+        jwksUris: {},
+        maxLifetimeSeconds: 3600,
+        credentialTtlSeconds: 900,
+      })
       .describe('How OIDC ID tokens from CI are checked.'),
     log: z
       .object({

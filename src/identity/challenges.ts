@@ -7,7 +7,8 @@ import { AuthError } from '../errors/index.ts';
 import type { Store } from '../store/index.ts';
 
 /** What a challenge may be used for. */
-export type ChallengePurpose = 'register' | 'login' | 'approve' | 'reject' | 'request' | 'remove-passkey' | 'admin';
+export type ChallengePurpose =
+  'register' | 'login' | 'approve' | 'reject' | 'request' | 'remove-passkey' | 'admin';
 
 /** A consumed challenge and what it was bound to. */
 export interface ConsumedChallenge {
@@ -34,10 +35,19 @@ export class ChallengeService {
    * Issues a challenge. With a binding, its bytes are sha256(canonical binding + random nonce):
    * an assertion over it can only mean "this purpose, for exactly this subject".
    */
-  async issue(options: { purpose: ChallengePurpose; userId?: string | null; subject?: string | null; binding?: Record<string, unknown> }): Promise<Uint8Array> {
+  async issue(options: {
+    purpose: ChallengePurpose;
+    userId?: string | null;
+    subject?: string | null;
+    binding?: Record<string, unknown>;
+  }): Promise<Uint8Array> {
     const nonce = randomBytes(32).toString('base64url');
     const binding = { ...(options.binding ?? {}), purpose: options.purpose, nonce };
-    const bytes = createHash('sha256').update(JSON.stringify(Object.fromEntries(Object.entries(binding).sort(([a], [b]) => a.localeCompare(b))))).digest();
+    const bytes = createHash('sha256')
+      .update(
+        JSON.stringify(Object.fromEntries(Object.entries(binding).sort(([a], [b]) => a.localeCompare(b)))),
+      )
+      .digest();
     const now = this.#now();
     await this.#store.db
       .insertInto('webauthn_challenges')
@@ -60,17 +70,42 @@ export class ChallengeService {
    * accept it). Throws `ERR_WEBAUTHN_CHALLENGE_UNKNOWN | _REPLAYED | _EXPIRED | _PURPOSE`.
    */
   async consume(challenge: string, purposes: readonly ChallengePurpose[]): Promise<ConsumedChallenge> {
-    const row = await this.#store.db.selectFrom('webauthn_challenges').selectAll().where('challenge', '=', challenge).executeTakeFirst();
-    if (row === undefined) throw new AuthError('ERR_WEBAUTHN_CHALLENGE_UNKNOWN', 'this passkey response answers no challenge this gate issued');
+    const row = await this.#store.db
+      .selectFrom('webauthn_challenges')
+      .selectAll()
+      .where('challenge', '=', challenge)
+      .executeTakeFirst();
+    if (row === undefined)
+      throw new AuthError(
+        'ERR_WEBAUTHN_CHALLENGE_UNKNOWN',
+        'this passkey response answers no challenge this gate issued',
+      );
     if (!purposes.includes(row.purpose as ChallengePurpose)) {
-      throw new AuthError('ERR_WEBAUTHN_CHALLENGE_PURPOSE', `this passkey response was made for ${row.purpose}, not for this action`);
+      throw new AuthError(
+        'ERR_WEBAUTHN_CHALLENGE_PURPOSE',
+        `this passkey response was made for ${row.purpose}, not for this action`,
+      );
     }
-    if (row.used_at !== null) throw new AuthError('ERR_WEBAUTHN_CHALLENGE_REPLAYED', 'this passkey response was already used');
+    if (row.used_at !== null)
+      throw new AuthError('ERR_WEBAUTHN_CHALLENGE_REPLAYED', 'this passkey response was already used');
     const now = this.#now().toISOString();
-    if (row.expires_at <= now) throw new AuthError('ERR_WEBAUTHN_CHALLENGE_EXPIRED', 'the passkey challenge expired; start again');
-    const result = await this.#store.db.updateTable('webauthn_challenges').set({ used_at: now }).where('challenge', '=', challenge).where('used_at', 'is', null).executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new AuthError('ERR_WEBAUTHN_CHALLENGE_REPLAYED', 'this passkey response was already used');
-    return { challenge, purpose: row.purpose as ChallengePurpose, userId: row.user_id, subject: row.subject, binding: JSON.parse(row.binding) as Record<string, unknown> };
+    if (row.expires_at <= now)
+      throw new AuthError('ERR_WEBAUTHN_CHALLENGE_EXPIRED', 'the passkey challenge expired; start again');
+    const result = await this.#store.db
+      .updateTable('webauthn_challenges')
+      .set({ used_at: now })
+      .where('challenge', '=', challenge)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1)
+      throw new AuthError('ERR_WEBAUTHN_CHALLENGE_REPLAYED', 'this passkey response was already used');
+    return {
+      challenge,
+      purpose: row.purpose as ChallengePurpose,
+      userId: row.user_id,
+      subject: row.subject,
+      binding: JSON.parse(row.binding) as Record<string, unknown>,
+    };
   }
 
   /** Deletes challenges that expired more than a day ago. */

@@ -7,7 +7,12 @@ export { SessionService } from './sessions.ts';
 export type { Session } from './sessions.ts';
 export type { RelyingParty } from './webauthn.ts';
 export { SqlJtiStore } from './sql-jti-store.ts';
-export { verifyWorkloadToken, validateTrustedPublishers, RemoteJwksProvider, GITHUB_ACTIONS_ISSUER } from './oidc/index.ts';
+export {
+  verifyWorkloadToken,
+  validateTrustedPublishers,
+  RemoteJwksProvider,
+  GITHUB_ACTIONS_ISSUER,
+} from './oidc/index.ts';
 export type { WorkloadIdentity, TrustedPublisherConfig, JwksProvider, JtiStore } from './oidc/index.ts';
 export { PublisherRegistry } from './publisher-registry.ts';
 export type { ListedPublisher } from './publisher-registry.ts';

@@ -21,7 +21,12 @@ export class PublisherRegistry {
   readonly #fromConfig: readonly TrustedPublisherConfig[];
   readonly #allowInsecureLoopbackIssuers: boolean;
 
-  constructor(options: { store: Store; audit: AuditLog; fromConfig: readonly TrustedPublisherConfig[]; allowInsecureLoopbackIssuers: boolean }) {
+  constructor(options: {
+    store: Store;
+    audit: AuditLog;
+    fromConfig: readonly TrustedPublisherConfig[];
+    allowInsecureLoopbackIssuers: boolean;
+  }) {
     this.#store = options.store;
     this.#audit = options.audit;
     this.#fromConfig = options.fromConfig;
@@ -30,10 +35,25 @@ export class PublisherRegistry {
 
   /** Every active publisher. */
   async list(): Promise<ListedPublisher[]> {
-    const rows = await this.#store.db.selectFrom('trusted_publishers').selectAll().where('removed_at', 'is', null).orderBy('created_at').execute();
+    const rows = await this.#store.db
+      .selectFrom('trusted_publishers')
+      .selectAll()
+      .where('removed_at', 'is', null)
+      .orderBy('created_at')
+      .execute();
     return [
-      ...this.#fromConfig.map((publisher, i) => ({ id: `config:${i}`, source: 'config' as const, publisher })),
-      ...rows.map((r) => ({ id: r.id, source: 'admin' as const, publisher: JSON.parse(r.config) as TrustedPublisherConfig, createdBy: r.created_by, createdAt: r.created_at })),
+      ...this.#fromConfig.map((publisher, i) => ({
+        id: `config:${i}`,
+        source: 'config' as const,
+        publisher,
+      })),
+      ...rows.map((r) => ({
+        id: r.id,
+        source: 'admin' as const,
+        publisher: JSON.parse(r.config) as TrustedPublisherConfig,
+        createdBy: r.created_by,
+        createdAt: r.created_at,
+      })),
     ];
   }
 
@@ -44,10 +64,16 @@ export class PublisherRegistry {
 
   /** Checks a publisher; throws `ERR_PUBLISHER_INVALID` listing every problem. */
   validate(value: unknown): TrustedPublisherConfig {
-    const issues = validateTrustedPublishers([value], { allowInsecureLoopbackIssuers: this.#allowInsecureLoopbackIssuers });
+    const issues = validateTrustedPublishers([value], {
+      allowInsecureLoopbackIssuers: this.#allowInsecureLoopbackIssuers,
+    });
     if (issues.length > 0) {
       const problems = issues.map((i) => `${i.path.slice(1).join('.') || '(publisher)'}: ${i.message}`);
-      throw new ValidationError('ERR_PUBLISHER_INVALID', `invalid trusted publisher: ${problems.join('; ')}`, { details: { problems } });
+      throw new ValidationError(
+        'ERR_PUBLISHER_INVALID',
+        `invalid trusted publisher: ${problems.join('; ')}`,
+        { details: { problems } },
+      );
     }
     return value as TrustedPublisherConfig;
   }
@@ -57,8 +83,22 @@ export class PublisherRegistry {
     const publisher = this.validate(value);
     const id = randomUUID();
     await this.#store.transaction(async (tx) => {
-      await tx.insertInto('trusted_publishers').values({ id, config: JSON.stringify(publisher), created_by: actor, created_at: new Date().toISOString(), removed_at: null }).execute();
-      await this.#audit.appendIn(tx, { actor, action: 'publisher.added', subject: `publisher:${id}`, data: { publisher } });
+      await tx
+        .insertInto('trusted_publishers')
+        .values({
+          id,
+          config: JSON.stringify(publisher),
+          created_by: actor,
+          created_at: new Date().toISOString(),
+          removed_at: null,
+        })
+        .execute();
+      await this.#audit.appendIn(tx, {
+        actor,
+        action: 'publisher.added',
+        subject: `publisher:${id}`,
+        data: { publisher },
+      });
     });
     return id;
   }
@@ -66,9 +106,23 @@ export class PublisherRegistry {
   /** Removes an admin-added publisher. */
   async remove(id: string, actor: string): Promise<void> {
     await this.#store.transaction(async (tx) => {
-      const result = await tx.updateTable('trusted_publishers').set({ removed_at: new Date().toISOString() }).where('id', '=', id).where('removed_at', 'is', null).executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new NotFoundError('ERR_PUBLISHER_NOT_FOUND', 'no such admin-added publisher (config publishers change in the config file)');
-      await this.#audit.appendIn(tx, { actor, action: 'publisher.removed', subject: `publisher:${id}`, data: {} });
+      const result = await tx
+        .updateTable('trusted_publishers')
+        .set({ removed_at: new Date().toISOString() })
+        .where('id', '=', id)
+        .where('removed_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1)
+        throw new NotFoundError(
+          'ERR_PUBLISHER_NOT_FOUND',
+          'no such admin-added publisher (config publishers change in the config file)',
+        );
+      await this.#audit.appendIn(tx, {
+        actor,
+        action: 'publisher.removed',
+        subject: `publisher:${id}`,
+        data: {},
+      });
     });
   }
 }

@@ -17,7 +17,11 @@ export class SessionService {
   readonly #maxSeconds: number;
   readonly #now: () => Date;
 
-  constructor(store: Store, options: { idleSeconds: number; maxSeconds: number }, now: () => Date = () => new Date()) {
+  constructor(
+    store: Store,
+    options: { idleSeconds: number; maxSeconds: number },
+    now: () => Date = () => new Date(),
+  ) {
     this.#store = store;
     this.#idleSeconds = options.idleSeconds;
     this.#maxSeconds = options.maxSeconds;
@@ -31,7 +35,14 @@ export class SessionService {
     const now = this.#now();
     await this.#store.db
       .insertInto('sessions')
-      .values({ id_hash: hashToken(cookie), user_id: userId, csrf, created_at: now.toISOString(), last_seen_at: now.toISOString(), expires_at: new Date(now.getTime() + this.#maxSeconds * 1000).toISOString() })
+      .values({
+        id_hash: hashToken(cookie),
+        user_id: userId,
+        csrf,
+        created_at: now.toISOString(),
+        last_seen_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + this.#maxSeconds * 1000).toISOString(),
+      })
       .execute();
     return { cookie, csrf };
   }
@@ -39,7 +50,11 @@ export class SessionService {
   /** The session behind a cookie, refreshed; undefined when unknown, idle too long or past its end. */
   async resolve(cookie: string | undefined): Promise<Session | undefined> {
     if (cookie === undefined || cookie.length < 20 || cookie.length > 100) return undefined;
-    const row = await this.#store.db.selectFrom('sessions').selectAll().where('id_hash', '=', hashToken(cookie)).executeTakeFirst();
+    const row = await this.#store.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id_hash', '=', hashToken(cookie))
+      .executeTakeFirst();
     if (row === undefined) return undefined;
     const now = this.#now();
     const idleLimit = new Date(now.getTime() - this.#idleSeconds * 1000).toISOString();
@@ -47,7 +62,11 @@ export class SessionService {
       await this.#store.db.deleteFrom('sessions').where('id_hash', '=', row.id_hash).execute();
       return undefined;
     }
-    await this.#store.db.updateTable('sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', row.id_hash).execute();
+    await this.#store.db
+      .updateTable('sessions')
+      .set({ last_seen_at: now.toISOString() })
+      .where('id_hash', '=', row.id_hash)
+      .execute();
     return { userId: row.user_id, csrf: row.csrf, createdAt: row.created_at };
   }
 

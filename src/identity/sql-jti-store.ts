@@ -14,17 +14,24 @@ export class SqlJtiStore implements JtiStore {
 
   async remember(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
     try {
-      await this.#store.db.insertInto('oidc_jtis').values({ issuer, jti: jti.slice(0, 512), expires_at: expiresAt.toISOString() }).execute();
+      await this.#store.db
+        .insertInto('oidc_jtis')
+        .values({ issuer, jti: jti.slice(0, 512), expires_at: expiresAt.toISOString() })
+        .execute();
       return true;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+      if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
+        return false;
       throw error;
     }
   }
 
   /** Forgets ids whose tokens expired more than a day ago (they can no longer be replayed). */
   async prune(): Promise<void> {
-    await this.#store.db.deleteFrom('oidc_jtis').where('expires_at', '<', new Date(this.#now().getTime() - 86_400_000).toISOString()).execute();
+    await this.#store.db
+      .deleteFrom('oidc_jtis')
+      .where('expires_at', '<', new Date(this.#now().getTime() - 86_400_000).toISOString())
+      .execute();
   }
 }

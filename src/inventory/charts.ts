@@ -30,7 +30,11 @@ function frame(id: string, title: string, body: string, height = H): string {
 }
 
 function empty(id: string, title: string): string {
-  return frame(id, title, `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="chart-empty">no data yet</text>`);
+  return frame(
+    id,
+    title,
+    `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="chart-empty">no data yet</text>`,
+  );
 }
 
 function niceMax(value: number): number {
@@ -50,7 +54,12 @@ function axes(max: number, unit: string): string {
 }
 
 /** Vertical bars of `bins` (label, count). */
-function histogram(id: string, title: string, bins: ReadonlyArray<{ label: string; value: number; colour?: string }>, unit: string): string {
+function histogram(
+  id: string,
+  title: string,
+  bins: ReadonlyArray<{ label: string; value: number; colour?: string }>,
+  unit: string,
+): string {
   if (bins.every((b) => b.value === 0)) return empty(id, title);
   const max = niceMax(Math.max(...bins.map((b) => b.value)));
   const plotW = W - PAD.left - PAD.right;
@@ -61,7 +70,10 @@ function histogram(id: string, title: string, bins: ReadonlyArray<{ label: strin
       const h = (b.value / max) * plotH;
       const x = PAD.left + i * slot + slot * 0.15;
       const y = PAD.top + plotH - h;
-      const bar = b.value === 0 ? '' : `<rect class="mark" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${b.colour ?? '#0072B2'}"><title>${escapeXml(`${b.label}: ${b.value}`)}</title></rect><text x="${(x + slot * 0.35).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="value">${b.value}</text>`;
+      const bar =
+        b.value === 0
+          ? ''
+          : `<rect class="mark" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${h.toFixed(1)}" fill="${b.colour ?? '#0072B2'}"><title>${escapeXml(`${b.label}: ${b.value}`)}</title></rect><text x="${(x + slot * 0.35).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" class="value">${b.value}</text>`;
       return `${bar}<text x="${(PAD.left + i * slot + slot / 2).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" class="tick">${escapeXml(b.label)}</text>`;
     })
     .join('');
@@ -97,13 +109,22 @@ const LIFETIME_BINS: ReadonlyArray<readonly [string, number]> = [
 
 /** Credential lifetimes: credentials per lifetime bucket, plus those that never expire. */
 export function renderCredentialLifetimeChart(series: ReportCharts['credentialLifetimes']): string {
-  const bins: Array<{ label: string; value: number; colour?: string }> = LIFETIME_BINS.map(([label], i) => ({ label, value: 0, colour: i >= 5 ? '#E69F00' : '#0072B2' }));
+  const bins: Array<{ label: string; value: number; colour?: string }> = LIFETIME_BINS.map(([label], i) => ({
+    label,
+    value: 0,
+    colour: i >= 5 ? '#E69F00' : '#0072B2',
+  }));
   bins.push({ label: 'never', value: 0, colour: '#D55E00' });
   for (const c of series) {
     if (c.seconds === null) bins[bins.length - 1]!.value++;
     else bins[LIFETIME_BINS.findIndex(([, upTo]) => c.seconds! <= upTo)]!.value++;
   }
-  return histogram('credential-lifetimes', 'Credential lifetimes (credentials per bucket)', bins, 'credentials');
+  return histogram(
+    'credential-lifetimes',
+    'Credential lifetimes (credentials per bucket)',
+    bins,
+    'credentials',
+  );
 }
 
 /** Findings over time: open findings per day, all and high or worse. */
@@ -116,13 +137,28 @@ export function renderFindingsOverTimeChart(series: ReportCharts['findingsOverTi
   const x = (i: number) => PAD.left + (series.length === 1 ? plotW / 2 : (i / (series.length - 1)) * plotW);
   const y = (v: number) => PAD.top + plotH - (v / max) * plotH;
   const line = (pick: (d: (typeof series)[number]) => number, colour: string, name: string) => {
-    const d = series.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(pick(p)).toFixed(1)}`).join(' ');
+    const d = series
+      .map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(pick(p)).toFixed(1)}`)
+      .join(' ');
     const last = series.length - 1;
     return `<path class="mark" d="${d}" fill="none" stroke="${colour}" stroke-width="2.5"><title>${escapeXml(name)}</title></path><circle class="mark" cx="${x(last).toFixed(1)}" cy="${y(pick(series[last]!)).toFixed(1)}" r="4" fill="${colour}"><title>${escapeXml(`${name} today: ${pick(series[last]!)}`)}</title></circle>`;
   };
-  const labels = [0, Math.floor((series.length - 1) / 2), series.length - 1].map((i) => `<text x="${x(i).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" class="tick">${escapeXml(series[i]!.day)}</text>`).join('');
+  const labels = [0, Math.floor((series.length - 1) / 2), series.length - 1]
+    .map(
+      (i) =>
+        `<text x="${x(i).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" class="tick">${escapeXml(series[i]!.day)}</text>`,
+    )
+    .join('');
   const legend = `<rect x="${W - 220}" y="8" width="12" height="4" fill="#0072B2"/><text x="${W - 204}" y="14" class="tick">all findings</text><rect x="${W - 120}" y="8" width="12" height="4" fill="#D55E00"/><text x="${W - 104}" y="14" class="tick">high or worse</text>`;
-  return frame('findings-over-time', title, axes(max, 'findings') + line((d) => d.total, '#0072B2', 'all findings') + line((d) => d.high, '#D55E00', 'high or worse') + labels + legend);
+  return frame(
+    'findings-over-time',
+    title,
+    axes(max, 'findings') +
+      line((d) => d.total, '#0072B2', 'all findings') +
+      line((d) => d.high, '#D55E00', 'high or worse') +
+      labels +
+      legend,
+  );
 }
 
 /** Releases per package, stacked by state. */
@@ -153,6 +189,11 @@ export function renderReleasesByStateChart(series: ReportCharts['releasesByState
     })
     .join('');
   const used = states.filter((s) => rows.some((r) => (r.counts[s] ?? 0) > 0));
-  const legend = used.map((s, i) => `<rect x="${left + i * 92}" y="${height - 30}" width="10" height="10" fill="${STATE_COLOURS[s]}"/><text x="${left + i * 92 + 14}" y="${height - 21}" class="tick">${escapeXml(s.replace('_', ' '))}</text>`).join('');
+  const legend = used
+    .map(
+      (s, i) =>
+        `<rect x="${left + i * 92}" y="${height - 30}" width="10" height="10" fill="${STATE_COLOURS[s]}"/><text x="${left + i * 92 + 14}" y="${height - 21}" class="tick">${escapeXml(s.replace('_', ' '))}</text>`,
+    )
+    .join('');
   return frame('releases-by-state', title, bars + legend, height);
 }

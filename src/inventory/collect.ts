@@ -30,7 +30,13 @@ export interface KeyRecordLike {
 
 /** Converts key-ring records to the inventory's signing-key facts (the validity window is the lifetime). */
 export function toSigningKeyFacts(records: readonly KeyRecordLike[]): SigningKeyFacts[] {
-  return records.map((k) => ({ keyId: k.keyId, algorithm: k.algorithm, createdAt: k.notBefore, expiresAt: k.notAfter, revokedAt: k.retiredAt ?? null }));
+  return records.map((k) => ({
+    keyId: k.keyId,
+    algorithm: k.algorithm,
+    createdAt: k.notBefore,
+    expiresAt: k.notAfter,
+    revokedAt: k.retiredAt ?? null,
+  }));
 }
 
 /** What the inventory reads from the gate (the `App` satisfies it, with `policy` from its config). */
@@ -85,7 +91,10 @@ function parseJson<T>(text: string | null, fallback: T): T {
 }
 
 /** Builds the inventory from the store and the parsed import files. */
-export async function collectInventory(source: InventorySource, options: CollectInventoryOptions = {}): Promise<Inventory> {
+export async function collectInventory(
+  source: InventorySource,
+  options: CollectInventoryOptions = {},
+): Promise<Inventory> {
   const now = options.now ?? new Date();
   const db = source.store.db;
   const adminsMayApprove = source.policy?.adminsMayApprove ?? false;
@@ -95,8 +104,13 @@ export async function collectInventory(source: InventorySource, options: Collect
   // People: present ones, and names enrolled once that are gone now (removed: offboarding).
   const people = await source.people.list();
   const known = new Map<string, KnownPerson>();
-  for (const p of people) known.set(p.name, { name: p.name, status: p.disabledAt === null ? 'active' : 'disabled' });
-  const enrolled = await db.selectFrom('audit_events').select(['data']).where('action', '=', 'person.enrolled').execute();
+  for (const p of people)
+    known.set(p.name, { name: p.name, status: p.disabledAt === null ? 'active' : 'disabled' });
+  const enrolled = await db
+    .selectFrom('audit_events')
+    .select(['data'])
+    .where('action', '=', 'person.enrolled')
+    .execute();
   for (const row of enrolled) {
     const name = parseJson<{ name?: unknown }>(row.data, {}).name;
     if (typeof name === 'string' && !known.has(name)) known.set(name, { name, status: 'removed' });
@@ -122,7 +136,15 @@ export async function collectInventory(source: InventorySource, options: Collect
       places: [],
       credential: null,
       seen: [],
-      details: { roles: p.roles, groups: p.groups, createdAt: p.createdAt, disabledAt: p.disabledAt, status, offboarded: status !== 'active', passkeys: passkeys.map((k) => ({ label: k.label, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt })) },
+      details: {
+        roles: p.roles,
+        groups: p.groups,
+        createdAt: p.createdAt,
+        disabledAt: p.disabledAt,
+        status,
+        offboarded: status !== 'active',
+        passkeys: passkeys.map((k) => ({ label: k.label, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt })),
+      },
     });
   }
 
@@ -141,20 +163,63 @@ export async function collectInventory(source: InventorySource, options: Collect
       places: [],
       credential: null,
       seen: [],
-      details: { provider: p.provider, issuer: p.issuer, audience: p.audience, claims: p.claims, from: listed.source, createdAt: listed.createdAt ?? null },
+      details: {
+        provider: p.provider,
+        issuer: p.issuer,
+        audience: p.audience,
+        claims: p.claims,
+        from: listed.source,
+        createdAt: listed.createdAt ?? null,
+      },
     });
   }
 
   // Sightings, by credential and by fingerprint.
-  const sightingRows = await db.selectFrom('secret_sightings').select(['fingerprint', 'rule_id', 'path', 'line', 'host', 'context', 'reporter', 'credential_id', 'at']).orderBy('at').execute();
-  const sightings = sightingRows.map((r) => ({ fingerprint: r.fingerprint, credentialId: r.credential_id, host: r.host, context: r.context, path: r.path, line: Number(r.line), ruleId: r.rule_id, reporter: r.reporter, at: r.at }));
+  const sightingRows = await db
+    .selectFrom('secret_sightings')
+    .select(['fingerprint', 'rule_id', 'path', 'line', 'host', 'context', 'reporter', 'credential_id', 'at'])
+    .orderBy('at')
+    .execute();
+  const sightings = sightingRows.map((r) => ({
+    fingerprint: r.fingerprint,
+    credentialId: r.credential_id,
+    host: r.host,
+    context: r.context,
+    path: r.path,
+    line: Number(r.line),
+    ruleId: r.rule_id,
+    reporter: r.reporter,
+    at: r.at,
+  }));
   const seenBy = (pick: (s: (typeof sightings)[number]) => boolean): Sighting[] =>
-    sightings.filter(pick).map((s) => ({ host: s.host, context: s.context, path: s.path, line: s.line, ruleId: s.ruleId, reporter: s.reporter, at: s.at }));
+    sightings.filter(pick).map((s) => ({
+      host: s.host,
+      context: s.context,
+      path: s.path,
+      line: s.line,
+      ruleId: s.ruleId,
+      reporter: s.reporter,
+      at: s.at,
+    }));
 
   // Credentials issued by pubgate: every column except the token hash.
   const credentials = await db
     .selectFrom('credentials')
-    .select(['id', 'kind', 'identity', 'scope', 'created_at', 'expires_at', 'last_used_at', 'revoked_at', 'uses', 'max_uses', 'role', 'claims', 'binding'])
+    .select([
+      'id',
+      'kind',
+      'identity',
+      'scope',
+      'created_at',
+      'expires_at',
+      'last_used_at',
+      'revoked_at',
+      'uses',
+      'max_uses',
+      'role',
+      'claims',
+      'binding',
+    ])
     .orderBy('created_at')
     .execute();
   for (const c of credentials) {
@@ -171,7 +236,14 @@ export async function collectInventory(source: InventorySource, options: Collect
       capabilities: CREDENTIAL_CAPABILITIES[c.kind] ?? [],
       packages: parseJson<string[]>(c.scope, []),
       places: [],
-      credential: { type: c.kind, createdAt: c.created_at, expiresAt: c.expires_at, lastUsedAt: c.last_used_at, revokedAt: c.revoked_at, fingerprint: null },
+      credential: {
+        type: c.kind,
+        createdAt: c.created_at,
+        expiresAt: c.expires_at,
+        lastUsedAt: c.last_used_at,
+        revokedAt: c.revoked_at,
+        fingerprint: null,
+      },
       seen: seenBy((s) => s.credentialId === c.id),
       details: {
         identity: c.identity,
@@ -179,14 +251,23 @@ export async function collectInventory(source: InventorySource, options: Collect
         role: c.role,
         uses: Number(c.uses),
         maxUses: c.max_uses,
-        ...(claims === null ? {} : { repository: claims['repository'] ?? null, workflow: claims['workflow_ref'] ?? claims['job_workflow_ref'] ?? null }),
+        ...(claims === null
+          ? {}
+          : {
+              repository: claims['repository'] ?? null,
+              workflow: claims['workflow_ref'] ?? claims['job_workflow_ref'] ?? null,
+            }),
         ...(c.binding === null ? {} : { binding: parseJson<Record<string, unknown>>(c.binding, {}) }),
       },
     });
   }
 
   // Sealed secrets: names and dates only; the vault is never opened here.
-  const sealed = await db.selectFrom('vault_secrets').select(['name', 'updated_at']).orderBy('name').execute();
+  const sealed = await db
+    .selectFrom('vault_secrets')
+    .select(['name', 'updated_at'])
+    .orderBy('name')
+    .execute();
   const upstreamSealed = sealed.some((s) => s.name.startsWith('upstream/'));
   for (const s of sealed) {
     const publishes = s.name.startsWith('upstream/');
@@ -200,15 +281,33 @@ export async function collectInventory(source: InventorySource, options: Collect
       capabilities: publishes ? ['publish'] : [],
       packages: publishes ? ['*'] : [],
       places: [],
-      credential: { type: 'sealed', createdAt: s.updated_at, expiresAt: null, lastUsedAt: null, revokedAt: null, fingerprint: null },
+      credential: {
+        type: 'sealed',
+        createdAt: s.updated_at,
+        expiresAt: null,
+        lastUsedAt: null,
+        revokedAt: null,
+        fingerprint: null,
+      },
       seen: [],
-      details: { heldBy: 'gate', purpose: publishes ? 'upstream publish credential' : s.name.startsWith('scan/') ? 'scanner fingerprint key' : 'sealed secret', sealedAt: s.updated_at },
+      details: {
+        heldBy: 'gate',
+        purpose: publishes
+          ? 'upstream publish credential'
+          : s.name.startsWith('scan/')
+            ? 'scanner fingerprint key'
+            : 'sealed secret',
+        sealedAt: s.updated_at,
+      },
     });
   }
 
   // Signing keys of the gate, when the app exposes them.
   const keys = source.signingKeys === undefined ? undefined : await source.signingKeys();
-  if (keys === undefined) notes.push('Gate signing keys are not listed: src/signing is not wired into the app yet; they appear here once it is. Signing keys declared in an imported file are listed.');
+  if (keys === undefined)
+    notes.push(
+      'Gate signing keys are not listed: src/signing is not wired into the app yet; they appear here once it is. Signing keys declared in an imported file are listed.',
+    );
   for (const k of keys ?? []) {
     items.push({
       id: `signing-key:${k.keyId}`,
@@ -220,7 +319,14 @@ export async function collectInventory(source: InventorySource, options: Collect
       capabilities: ['sign'],
       packages: ['*'],
       places: [],
-      credential: { type: k.algorithm, createdAt: k.createdAt, expiresAt: k.expiresAt, lastUsedAt: null, revokedAt: k.revokedAt, fingerprint: null },
+      credential: {
+        type: k.algorithm,
+        createdAt: k.createdAt,
+        expiresAt: k.expiresAt,
+        lastUsedAt: null,
+        revokedAt: k.revokedAt,
+        fingerprint: null,
+      },
       seen: [],
       details: { heldBy: 'gate', algorithm: k.algorithm },
     });
@@ -245,7 +351,11 @@ export async function collectInventory(source: InventorySource, options: Collect
   for (const imported of options.imports ?? []) {
     for (const item of imported.items) {
       const fingerprint = item.credential?.fingerprint ?? null;
-      items.push(fingerprint === null ? item : { ...item, seen: [...item.seen, ...seenBy((s) => s.fingerprint === fingerprint)] });
+      items.push(
+        fingerprint === null
+          ? item
+          : { ...item, seen: [...item.seen, ...seenBy((s) => s.fingerprint === fingerprint)] },
+      );
     }
   }
 
@@ -253,8 +363,11 @@ export async function collectInventory(source: InventorySource, options: Collect
   const released = await db.selectFrom('releases').select('package').distinct().execute();
   const local = await db.selectFrom('local_packages').select('name').execute();
   const protectedPackages = new Set<string>([...released.map((r) => r.package), ...local.map((r) => r.name)]);
-  for (const rule of source.policy?.rules ?? []) for (const p of rule.packages) if (p !== '*') protectedPackages.add(p);
-  for (const item of items) if (item.kind === 'trusted-publisher') for (const p of item.packages) if (p !== '*') protectedPackages.add(p);
+  for (const rule of source.policy?.rules ?? [])
+    for (const p of rule.packages) if (p !== '*') protectedPackages.add(p);
+  for (const item of items)
+    if (item.kind === 'trusted-publisher')
+      for (const p of item.packages) if (p !== '*') protectedPackages.add(p);
 
   return {
     generatedAt: now.toISOString(),

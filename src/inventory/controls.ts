@@ -41,44 +41,62 @@ export interface Control {
   readonly mappings: readonly ControlMapping[];
 }
 
-const m = (framework: FrameworkId, ...ids: string[]): ControlMapping[] => ids.map((id) => ({ framework, id }));
+const m = (framework: FrameworkId, ...ids: string[]): ControlMapping[] =>
+  ids.map((id) => ({ framework, id }));
 
 /** The control table. */
 export const CONTROLS: readonly Control[] = Object.freeze([
   {
     id: 'PG-APPROVAL-QUORUM',
     title: 'Human passkey quorum',
-    statement: 'M distinct humans of the approver group approve each release with a fresh user-verified passkey assertion bound to its digest; tokens, bots and agents never approve.',
+    statement:
+      'M distinct humans of the approver group approve each release with a fresh user-verified passkey assertion bound to its digest; tokens, bots and agents never approve.',
     scope: 'package',
     kind: 'by-design',
     evidence: ['release.approval', 'release.approved'],
     brokenBy: ['nonhuman-can-approve'],
-    mappings: [...m('nist-csf-2.0', 'PR.AA-03', 'PR.AA-04', 'PR.AA-05'), ...m('nist-ssdf-1.1', 'PS.1.1'), ...m('owasp-nhi-2025', 'NHI5:2025'), ...m('nist-ai-rmf-1.0', 'MAP 3.5')],
+    mappings: [
+      ...m('nist-csf-2.0', 'PR.AA-03', 'PR.AA-04', 'PR.AA-05'),
+      ...m('nist-ssdf-1.1', 'PS.1.1'),
+      ...m('owasp-nhi-2025', 'NHI5:2025'),
+      ...m('nist-ai-rmf-1.0', 'MAP 3.5'),
+    ],
   },
   {
     id: 'PG-NO-SELF-APPROVAL',
     title: 'Separation of requester and approver',
-    statement: 'The requester of a release (and whoever triggered its build) never approves it; one principal never both approves and publishes, approves and signs, or signs and publishes.',
+    statement:
+      'The requester of a release (and whoever triggered its build) never approves it; one principal never both approves and publishes, approves and signs, or signs and publishes.',
     scope: 'package',
     kind: 'by-design',
     evidence: ['release.approval', 'release.requester_verified'],
     brokenBy: ['toxic-approve-publish', 'toxic-approve-sign', 'toxic-sign-publish'],
-    mappings: [...m('nist-csf-2.0', 'PR.AA-05'), ...m('nist-ssdf-1.1', 'PS.1.1'), ...m('owasp-nhi-2025', 'NHI5:2025')],
+    mappings: [
+      ...m('nist-csf-2.0', 'PR.AA-05'),
+      ...m('nist-ssdf-1.1', 'PS.1.1'),
+      ...m('owasp-nhi-2025', 'NHI5:2025'),
+    ],
   },
   {
     id: 'PG-GATE-ONLY-PUBLISH',
     title: 'Only the gate publishes',
-    statement: 'The upstream publish credential is sealed in the gate and held by nobody else, or a just-in-time credential publishes one approved package@version+digest once; no person holds a standing publish token.',
+    statement:
+      'The upstream publish credential is sealed in the gate and held by nobody else, or a just-in-time credential publishes one approved package@version+digest once; no person holds a standing publish token.',
     scope: 'package',
     kind: 'by-design',
     evidence: ['release.published', 'credential.jit_minted', 'release.jit_publish'],
     brokenBy: ['upstream-accepts-other-token', 'person-standing-publish-token'],
-    mappings: [...m('owasp-nhi-2025', 'NHI7:2025', 'NHI10:2025'), ...m('nist-csf-2.0', 'PR.AA-01', 'PR.AA-05'), ...m('nist-ssdf-1.1', 'PS.1.1', 'PO.5.1')],
+    mappings: [
+      ...m('owasp-nhi-2025', 'NHI7:2025', 'NHI10:2025'),
+      ...m('nist-csf-2.0', 'PR.AA-01', 'PR.AA-05'),
+      ...m('nist-ssdf-1.1', 'PS.1.1', 'PO.5.1'),
+    ],
   },
   {
     id: 'PG-ARTIFACT-INTEGRITY',
     title: 'Published bytes are the checked bytes',
-    statement: 'The tarball is validated and stored by sha512; the gate publishes exactly the approved digest and keeps the release archive.',
+    statement:
+      'The tarball is validated and stored by sha512; the gate publishes exactly the approved digest and keeps the release archive.',
     scope: 'package',
     kind: 'by-design',
     evidence: ['release.checked', 'release.published'],
@@ -88,7 +106,8 @@ export const CONTROLS: readonly Control[] = Object.freeze([
   {
     id: 'PG-TARBALL-SECRET-SCAN',
     title: 'Every tarball is scanned for secrets',
-    statement: 'Each received tarball is scanned; leaked pubgate credentials are revoked before anyone could install them.',
+    statement:
+      'Each received tarball is scanned; leaked pubgate credentials are revoked before anyone could install them.',
     scope: 'package',
     kind: 'by-design',
     evidence: ['release.checked', 'credential.revoked_leaked'],
@@ -98,7 +117,8 @@ export const CONTROLS: readonly Control[] = Object.freeze([
   {
     id: 'PG-SHORT-LIVED-CREDENTIALS',
     title: 'Credentials are short-lived',
-    statement: 'No live credential lives longer than the policy maximum; CI builds get 15-minute credentials from OIDC; publish credentials are single-use.',
+    statement:
+      'No live credential lives longer than the policy maximum; CI builds get 15-minute credentials from OIDC; publish credentials are single-use.',
     scope: 'gate',
     kind: 'hygiene',
     evidence: ['credential.issued', 'oidc.exchanged', 'credential.jit_minted'],
@@ -118,7 +138,8 @@ export const CONTROLS: readonly Control[] = Object.freeze([
   {
     id: 'PG-OFFBOARDING',
     title: 'Offboarding revokes credentials',
-    statement: 'Every credential has a current owner; credentials of removed or disabled people no longer work.',
+    statement:
+      'Every credential has a current owner; credentials of removed or disabled people no longer work.',
     scope: 'gate',
     kind: 'hygiene',
     evidence: ['person.roles_changed', 'credential.revoked', 'lockdown.set'],
@@ -128,12 +149,17 @@ export const CONTROLS: readonly Control[] = Object.freeze([
   {
     id: 'PG-NO-SECRET-REUSE',
     title: 'Secrets are not reused',
-    statement: 'No secret fingerprint is seen on more than one host, pipeline or registry (scan agents and the gate report sightings by keyed fingerprint).',
+    statement:
+      'No secret fingerprint is seen on more than one host, pipeline or registry (scan agents and the gate report sightings by keyed fingerprint).',
     scope: 'gate',
     kind: 'hygiene',
     evidence: ['scan.report'],
     brokenBy: ['secret-reused'],
-    mappings: [...m('owasp-nhi-2025', 'NHI9:2025', 'NHI2:2025'), ...m('nist-csf-2.0', 'DE.CM-09', 'PR.AA-01'), ...m('nist-ssdf-1.1', 'PO.5.2')],
+    mappings: [
+      ...m('owasp-nhi-2025', 'NHI9:2025', 'NHI2:2025'),
+      ...m('nist-csf-2.0', 'DE.CM-09', 'PR.AA-01'),
+      ...m('nist-ssdf-1.1', 'PO.5.2'),
+    ],
   },
   {
     id: 'PG-INSTALL-PUBLISH-SEPARATION',
@@ -143,32 +169,48 @@ export const CONTROLS: readonly Control[] = Object.freeze([
     kind: 'hygiene',
     evidence: [],
     brokenBy: ['install-and-publish-credential'],
-    mappings: [...m('owasp-nhi-2025', 'NHI5:2025', 'NHI8:2025'), ...m('nist-csf-2.0', 'PR.AA-05'), ...m('nist-ssdf-1.1', 'PO.5.1')],
+    mappings: [
+      ...m('owasp-nhi-2025', 'NHI5:2025', 'NHI8:2025'),
+      ...m('nist-csf-2.0', 'PR.AA-05'),
+      ...m('nist-ssdf-1.1', 'PO.5.1'),
+    ],
   },
   {
     id: 'PG-TRUSTED-PUBLISHING',
     title: 'CI authenticates with OIDC, not stored secrets',
-    statement: 'Builds exchange their CI ID token (exact discrete claims, no replay) for a 15-minute credential of their packages; the workload claims are recorded on each release.',
+    statement:
+      'Builds exchange their CI ID token (exact discrete claims, no replay) for a 15-minute credential of their packages; the workload claims are recorded on each release.',
     scope: 'gate',
     kind: 'configured',
     evidence: ['oidc.exchanged', 'publisher.added', 'publisher.removed'],
     brokenBy: [],
-    mappings: [...m('owasp-nhi-2025', 'NHI4:2025', 'NHI6:2025'), ...m('nist-csf-2.0', 'PR.AA-02', 'PR.AA-03'), ...m('nist-ssdf-1.1', 'PS.3.2'), ...m('slsa-1.0', 'Build L1')],
+    mappings: [
+      ...m('owasp-nhi-2025', 'NHI4:2025', 'NHI6:2025'),
+      ...m('nist-csf-2.0', 'PR.AA-02', 'PR.AA-03'),
+      ...m('nist-ssdf-1.1', 'PS.3.2'),
+      ...m('slsa-1.0', 'Build L1'),
+    ],
   },
   {
     id: 'PG-RELEASE-ATTESTATION',
     title: 'Signed release attestation',
-    statement: 'The gate signs an in-toto release attestation over the digest and the decision, and the signature verifies before publishing.',
+    statement:
+      'The gate signs an in-toto release attestation over the digest and the decision, and the signature verifies before publishing.',
     scope: 'gate',
     kind: 'signing',
     evidence: ['release.attested'],
     brokenBy: ['toxic-approve-sign', 'toxic-sign-publish'],
-    mappings: [...m('slsa-1.0', 'Build L2'), ...m('nist-ssdf-1.1', 'PS.2.1', 'PS.3.2'), ...m('nist-csf-2.0', 'ID.RA-09')],
+    mappings: [
+      ...m('slsa-1.0', 'Build L2'),
+      ...m('nist-ssdf-1.1', 'PS.2.1', 'PS.3.2'),
+      ...m('nist-csf-2.0', 'ID.RA-09'),
+    ],
   },
   {
     id: 'PG-AUDIT-CHAIN',
     title: 'Tamper-evident audit log',
-    statement: 'Every decision, credential and change is an event in a hash chain that `pubgate log verify` walks.',
+    statement:
+      'Every decision, credential and change is an event in a hash chain that `pubgate log verify` walks.',
     scope: 'gate',
     kind: 'audit-chain',
     evidence: [],
@@ -178,7 +220,8 @@ export const CONTROLS: readonly Control[] = Object.freeze([
   {
     id: 'PG-KILL-SWITCH',
     title: 'Kill switch',
-    statement: 'A lockdown of all, a package, a scope or an identity revokes its credentials, rejects its pending releases and refuses new ones until lifted.',
+    statement:
+      'A lockdown of all, a package, a scope or an identity revokes its credentials, rejects its pending releases and refuses new ones until lifted.',
     scope: 'gate',
     kind: 'by-design',
     evidence: ['lockdown.set', 'lockdown.lifted'],
@@ -188,17 +231,22 @@ export const CONTROLS: readonly Control[] = Object.freeze([
   {
     id: 'PG-AUTONOMOUS-TOOLING',
     title: 'Governance of bots and AI agents',
-    statement: 'Release bots, chat-ops bots and AI agents may request and comment only; a human quorum approves, the gate signs and publishes, and each agent identity can be locked down alone.',
+    statement:
+      'Release bots, chat-ops bots and AI agents may request and comment only; a human quorum approves, the gate signs and publishes, and each agent identity can be locked down alone.',
     scope: 'gate',
     kind: 'hygiene',
     evidence: ['release.comment', 'lockdown.set'],
     brokenBy: ['nonhuman-can-approve'],
-    mappings: [...m('nist-ai-rmf-1.0', 'GOVERN 2.1', 'GOVERN 3.2', 'MAP 3.5', 'MANAGE 2.4'), ...m('owasp-nhi-2025', 'NHI3:2025', 'NHI5:2025')],
+    mappings: [
+      ...m('nist-ai-rmf-1.0', 'GOVERN 2.1', 'GOVERN 3.2', 'MAP 3.5', 'MANAGE 2.4'),
+      ...m('owasp-nhi-2025', 'NHI3:2025', 'NHI5:2025'),
+    ],
   },
   {
     id: 'PG-IDENTITY-INVENTORY',
     title: 'Inventory of identities and credentials',
-    statement: 'Every human and non-human identity touching releases is listed with its capabilities, owner, age, expiry, last use and sightings (this report).',
+    statement:
+      'Every human and non-human identity touching releases is listed with its capabilities, owner, age, expiry, last use and sightings (this report).',
     scope: 'gate',
     kind: 'by-design',
     evidence: [],
@@ -209,6 +257,15 @@ export const CONTROLS: readonly Control[] = Object.freeze([
 
 /** Throws `ERR_INVENTORY_UNKNOWN_CONTROL_ID` naming every mapping whose identifier is not an exact, valid one. */
 export function assertValidControlMappings(controls: readonly Control[]): void {
-  const bad = controls.flatMap((c) => c.mappings.filter((mp) => !isValidControlId(mp.framework, mp.id)).map((mp) => `${c.id} → ${mp.framework} ${mp.id}`));
-  if (bad.length > 0) throw new InventoryError(INVENTORY_ERROR_CODES.unknownControlId, `unknown control identifiers: ${bad.join('; ')}`, { details: { bad } });
+  const bad = controls.flatMap((c) =>
+    c.mappings
+      .filter((mp) => !isValidControlId(mp.framework, mp.id))
+      .map((mp) => `${c.id} → ${mp.framework} ${mp.id}`),
+  );
+  if (bad.length > 0)
+    throw new InventoryError(
+      INVENTORY_ERROR_CODES.unknownControlId,
+      `unknown control identifiers: ${bad.join('; ')}`,
+      { details: { bad } },
+    );
 }

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { isPubgateError } from '../errors/index.ts';
 import { parseExternalIdentities, readExternalIdentities } from './external.ts';
 
-const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/inventory/${name}`, import.meta.url));
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../test/fixtures/inventory/${name}`, import.meta.url));
 const code = (fn: () => unknown) => {
   try {
     fn();
@@ -53,12 +54,21 @@ describe('external identities import', () => {
 
   describe('hostile or bad input', () => {
     it('refuses a file that does not parse with ERR_INVENTORY_IMPORT_PARSE', () => {
-      assert.equal(code(() => parseExternalIdentities('{ "identities": [', 'x.json')), 'ERR_INVENTORY_IMPORT_PARSE');
-      assert.equal(code(() => parseExternalIdentities('identities: [unclosed', 'x.yaml')), 'ERR_INVENTORY_IMPORT_PARSE');
+      assert.equal(
+        code(() => parseExternalIdentities('{ "identities": [', 'x.json')),
+        'ERR_INVENTORY_IMPORT_PARSE',
+      );
+      assert.equal(
+        code(() => parseExternalIdentities('identities: [unclosed', 'x.yaml')),
+        'ERR_INVENTORY_IMPORT_PARSE',
+      );
     });
     it('refuses unknown capabilities, kinds and keys with ERR_INVENTORY_IMPORT_INVALID listing each', () => {
       try {
-        parseExternalIdentities('identities:\n  - {id: a, kind: wizard, capabilities: [teleport]}\nextra: 1\n', 'x.yaml');
+        parseExternalIdentities(
+          'identities:\n  - {id: a, kind: wizard, capabilities: [teleport]}\nextra: 1\n',
+          'x.yaml',
+        );
         assert.fail('accepted');
       } catch (error) {
         assert.ok(isPubgateError(error, 'ERR_INVENTORY_IMPORT_INVALID'));
@@ -66,21 +76,50 @@ describe('external identities import', () => {
       }
     });
     it('refuses a secret value where a fingerprint belongs', () => {
-      assert.equal(code(() => parseExternalIdentities('identities:\n  - {id: a, kind: ci-secret, fingerprint: "npm_abcdefghijklmnopqrstuvwxyz0123456789"}\n', 'x.yaml')), 'ERR_INVENTORY_IMPORT_INVALID');
+      assert.equal(
+        code(() =>
+          parseExternalIdentities(
+            'identities:\n  - {id: a, kind: ci-secret, fingerprint: "npm_abcdefghijklmnopqrstuvwxyz0123456789"}\n',
+            'x.yaml',
+          ),
+        ),
+        'ERR_INVENTORY_IMPORT_INVALID',
+      );
     });
     it('keeps a __proto__ key as data and refuses it as an id', () => {
-      assert.equal(code(() => parseExternalIdentities('{"identities":[{"id":"__proto__ x","kind":"bot","__proto__":{"polluted":true}}]}', 'x.json')), 'ERR_INVENTORY_IMPORT_INVALID');
+      assert.equal(
+        code(() =>
+          parseExternalIdentities(
+            '{"identities":[{"id":"__proto__ x","kind":"bot","__proto__":{"polluted":true}}]}',
+            'x.json',
+          ),
+        ),
+        'ERR_INVENTORY_IMPORT_INVALID',
+      );
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
     });
     it('refuses duplicate ids and traversal-looking file names cannot escape the id', () => {
-      assert.equal(code(() => parseExternalIdentities('identities:\n  - {id: a, kind: bot}\n  - {id: a, kind: bot}\n', 'x.yaml')), 'ERR_INVENTORY_IMPORT_INVALID');
+      assert.equal(
+        code(() =>
+          parseExternalIdentities('identities:\n  - {id: a, kind: bot}\n  - {id: a, kind: bot}\n', 'x.yaml'),
+        ),
+        'ERR_INVENTORY_IMPORT_INVALID',
+      );
     });
     it('refuses YAML alias bombs', () => {
-      const bomb = 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
-      assert.ok(['ERR_INVENTORY_IMPORT_PARSE', 'ERR_INVENTORY_IMPORT_INVALID'].includes(code(() => parseExternalIdentities(bomb, 'x.yaml'))));
+      const bomb =
+        'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
+      assert.ok(
+        ['ERR_INVENTORY_IMPORT_PARSE', 'ERR_INVENTORY_IMPORT_INVALID'].includes(
+          code(() => parseExternalIdentities(bomb, 'x.yaml')),
+        ),
+      );
     });
     it('reports an unreadable file with ERR_INVENTORY_IMPORT_UNREADABLE and without its path', () => {
-      assert.equal(code(() => readExternalIdentities('/nonexistent/dir/identities.yaml')), 'ERR_INVENTORY_IMPORT_UNREADABLE');
+      assert.equal(
+        code(() => readExternalIdentities('/nonexistent/dir/identities.yaml')),
+        'ERR_INVENTORY_IMPORT_UNREADABLE',
+      );
     });
   });
 });

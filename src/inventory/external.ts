@@ -36,7 +36,13 @@ function own(record: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
 
-function optionalText(record: Record<string, unknown>, key: string, path: string, problems: Problems, max = 200): string | null {
+function optionalText(
+  record: Record<string, unknown>,
+  key: string,
+  path: string,
+  problems: Problems,
+  max = 200,
+): string | null {
   const value = own(record, key);
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
@@ -46,7 +52,12 @@ function optionalText(record: Record<string, unknown>, key: string, path: string
   return value;
 }
 
-function optionalTime(record: Record<string, unknown>, key: string, path: string, problems: Problems): string | null {
+function optionalTime(
+  record: Record<string, unknown>,
+  key: string,
+  path: string,
+  problems: Problems,
+): string | null {
   const value = own(record, key);
   if (value === undefined || value === null || value === false) return null;
   const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : undefined;
@@ -58,7 +69,14 @@ function optionalTime(record: Record<string, unknown>, key: string, path: string
   return new Date(ms).toISOString();
 }
 
-function textList(record: Record<string, unknown>, key: string, path: string, problems: Problems, check: RegExp | undefined, max = 200): string[] {
+function textList(
+  record: Record<string, unknown>,
+  key: string,
+  path: string,
+  problems: Problems,
+  check: RegExp | undefined,
+  max = 200,
+): string[] {
   const value = own(record, key);
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.length > 1000) {
@@ -67,13 +85,19 @@ function textList(record: Record<string, unknown>, key: string, path: string, pr
   }
   const out: string[] = [];
   value.forEach((v, i) => {
-    if (typeof v !== 'string' || v.length === 0 || v.length > max || (check !== undefined && !check.test(v))) problems.push(`${path}.${key}[${i}]: not valid`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > max || (check !== undefined && !check.test(v)))
+      problems.push(`${path}.${key}[${i}]: not valid`);
     else out.push(v);
   });
   return out;
 }
 
-function personName(record: Record<string, unknown>, key: string, path: string, problems: Problems): string | null {
+function personName(
+  record: Record<string, unknown>,
+  key: string,
+  path: string,
+  problems: Problems,
+): string | null {
   const value = optionalText(record, key, path, problems, 64);
   if (value !== null && !NAME.test(value)) {
     problems.push(`${path}.${key}: a person's name (a-z 0-9 . _ @ -)`);
@@ -91,7 +115,12 @@ function registryPlace(registry: string | null): string[] {
   }
 }
 
-function toIdentity(value: unknown, index: number, origin: string, problems: Problems): InventoryItem | undefined {
+function toIdentity(
+  value: unknown,
+  index: number,
+  origin: string,
+  problems: Problems,
+): InventoryItem | undefined {
   const path = `identities[${index}]`;
   if (!isRecord(value)) {
     problems.push(`${path}: an object`);
@@ -99,15 +128,24 @@ function toIdentity(value: unknown, index: number, origin: string, problems: Pro
   }
   const before = problems.length;
   const id = own(value, 'id');
-  if (typeof id !== 'string' || !ID.test(id)) problems.push(`${path}.id: 1-128 characters of A-Z a-z 0-9 . _ @ : / + -`);
+  if (typeof id !== 'string' || !ID.test(id))
+    problems.push(`${path}.id: 1-128 characters of A-Z a-z 0-9 . _ @ : / + -`);
   const kind = own(value, 'kind');
-  if (typeof kind !== 'string' || !EXTERNAL_KINDS.includes(kind as ItemKind)) problems.push(`${path}.kind: one of ${EXTERNAL_KINDS.join(', ')}`);
+  if (typeof kind !== 'string' || !EXTERNAL_KINDS.includes(kind as ItemKind))
+    problems.push(`${path}.kind: one of ${EXTERNAL_KINDS.join(', ')}`);
   const capabilities = textList(value, 'capabilities', path, problems, undefined, 40);
-  for (const c of capabilities) if (!CAPABILITIES.includes(c as Capability)) problems.push(`${path}.capabilities: unknown capability ${JSON.stringify(c.slice(0, 40))} (use ${CAPABILITIES.join(', ')})`);
+  for (const c of capabilities)
+    if (!CAPABILITIES.includes(c as Capability))
+      problems.push(
+        `${path}.capabilities: unknown capability ${JSON.stringify(c.slice(0, 40))} (use ${CAPABILITIES.join(', ')})`,
+      );
   const packages = textList(value, 'packages', path, problems, PATTERN);
   const registry = optionalText(value, 'registry', path, problems, 300);
   const fingerprint = optionalText(value, 'fingerprint', path, problems, 128);
-  if (fingerprint !== null && !FINGERPRINT.test(fingerprint)) problems.push(`${path}.fingerprint: a hex keyed fingerprint (as \`pubgate scan\` prints), never a secret`);
+  if (fingerprint !== null && !FINGERPRINT.test(fingerprint))
+    problems.push(
+      `${path}.fingerprint: a hex keyed fingerprint (as \`pubgate scan\` prints), never a secret`,
+    );
   const places = [
     ...textList(value, 'hosts', path, problems, undefined).map((h) => `host:${h}`),
     ...textList(value, 'pipelines', path, problems, undefined).map((p) => `pipeline:${p}`),
@@ -134,13 +172,26 @@ function toIdentity(value: unknown, index: number, origin: string, problems: Pro
     capabilities: CAPABILITIES.filter((c) => capabilities.includes(c)),
     packages,
     places: [...new Set(places)],
-    credential: hasCredential ? { type: String(kind), createdAt, expiresAt, lastUsedAt, revokedAt, fingerprint } : null,
+    credential: hasCredential
+      ? { type: String(kind), createdAt, expiresAt, lastUsedAt, revokedAt, fingerprint }
+      : null,
     seen: [],
-    details: { origin, ...(registry === null ? {} : { registry }), ...(description === null ? {} : { description }) },
+    details: {
+      origin,
+      ...(registry === null ? {} : { registry }),
+      ...(description === null ? {} : { description }),
+    },
   };
 }
 
-function toNpmToken(value: unknown, index: number, origin: string, list: { person: string | null; registry: string | null; packages: readonly string[] }, path: string, problems: Problems): InventoryItem | undefined {
+function toNpmToken(
+  value: unknown,
+  index: number,
+  origin: string,
+  list: { person: string | null; registry: string | null; packages: readonly string[] },
+  path: string,
+  problems: Problems,
+): InventoryItem | undefined {
   const at = `${path}[${index}]`;
   if (!isRecord(value)) {
     problems.push(`${at}: an object`);
@@ -148,21 +199,29 @@ function toNpmToken(value: unknown, index: number, origin: string, list: { perso
   }
   const before = problems.length;
   const key = own(value, 'key');
-  if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{6,256}$/.test(key)) problems.push(`${at}.key: the token key npm lists`);
+  if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{6,256}$/.test(key))
+    problems.push(`${at}.key: the token key npm lists`);
   const readonly = own(value, 'readonly');
   if (readonly !== undefined && typeof readonly !== 'boolean') problems.push(`${at}.readonly: true or false`);
   const createdAt = optionalTime(value, 'created', at, problems);
   const expiresAt = optionalTime(value, 'expires', at, problems);
   const type = optionalText(value, 'type', at, problems, 40);
   const cidr = textList(value, 'cidr_whitelist', at, problems, /^[0-9./:a-fA-F]{1,64}$/);
-  const scopes = textList(value, 'scopes', at, problems, undefined).filter((s) => s.startsWith('@')).map((s) => (s.includes('/') ? s : `${s}/*`));
+  const scopes = textList(value, 'scopes', at, problems, undefined)
+    .filter((s) => s.startsWith('@'))
+    .map((s) => (s.includes('/') ? s : `${s}/*`));
   const named = textList(value, 'packages', at, problems, PATTERN);
   if (problems.length > before) return undefined;
   // A token that is not read-only can publish (npm: `readonly: false`); without a package list it
   // covers every package its owner may publish.
   const publish = readonly !== true;
   const short = String(key).slice(0, 12);
-  const packages = named.length + scopes.length > 0 ? [...named, ...scopes] : list.packages.length > 0 ? [...list.packages] : ['*'];
+  const packages =
+    named.length + scopes.length > 0
+      ? [...named, ...scopes]
+      : list.packages.length > 0
+        ? [...list.packages]
+        : ['*'];
   return {
     id: `external:${origin}#npm-token:${short}`,
     kind: 'registry-token',
@@ -173,9 +232,21 @@ function toNpmToken(value: unknown, index: number, origin: string, list: { perso
     capabilities: publish ? ['install', 'publish'] : ['install'],
     packages,
     places: registryPlace(list.registry),
-    credential: { type: type ?? (publish ? 'publish' : 'read-only'), createdAt, expiresAt, lastUsedAt: null, revokedAt: null, fingerprint: null },
+    credential: {
+      type: type ?? (publish ? 'publish' : 'read-only'),
+      createdAt,
+      expiresAt,
+      lastUsedAt: null,
+      revokedAt: null,
+      fingerprint: null,
+    },
     seen: [],
-    details: { origin, format: 'npm token list', ...(list.registry === null ? {} : { registry: list.registry }), ...(cidr.length === 0 ? {} : { cidrWhitelist: cidr }) },
+    details: {
+      origin,
+      format: 'npm token list',
+      ...(list.registry === null ? {} : { registry: list.registry }),
+      ...(cidr.length === 0 ? {} : { cidrWhitelist: cidr }),
+    },
   };
 }
 
@@ -196,7 +267,18 @@ function npmTokenList(value: unknown, origin: string, path: string, problems: Pr
     problems.push(`${path}: a list of tokens as \`npm token list --json\` prints`);
     return [];
   }
-  return tokens.map((t, i) => toNpmToken(t, i, origin, { person, registry, packages }, `${path}${isRecord(value) ? '.tokens' : ''}`, problems)).filter((t): t is InventoryItem => t !== undefined);
+  return tokens
+    .map((t, i) =>
+      toNpmToken(
+        t,
+        i,
+        origin,
+        { person, registry, packages },
+        `${path}${isRecord(value) ? '.tokens' : ''}`,
+        problems,
+      ),
+    )
+    .filter((t): t is InventoryItem => t !== undefined);
 }
 
 /** Parses one import file's text; throws `ERR_INVENTORY_IMPORT_PARSE` or `ERR_INVENTORY_IMPORT_INVALID` (listing every problem). */
@@ -205,27 +287,39 @@ export function parseExternalIdentities(text: string, origin: string): ExternalI
   try {
     document = origin.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 50 });
   } catch (cause) {
-    throw new InventoryError(INVENTORY_ERROR_CODES.importParse, `${origin} is not valid ${origin.endsWith('.json') ? 'JSON' : 'YAML or JSON'}`, { cause: cause instanceof Error ? new Error(cause.message.slice(0, 200)) : undefined });
+    throw new InventoryError(
+      INVENTORY_ERROR_CODES.importParse,
+      `${origin} is not valid ${origin.endsWith('.json') ? 'JSON' : 'YAML or JSON'}`,
+      { cause: cause instanceof Error ? new Error(cause.message.slice(0, 200)) : undefined },
+    );
   }
   const problems: Problems = [];
   const items: InventoryItem[] = [];
   let offboarded: string[] = [];
-  if (Array.isArray(document) || (isRecord(document) && (own(document, 'objects') !== undefined || own(document, 'tokens') !== undefined) && own(document, 'identities') === undefined)) {
+  if (
+    Array.isArray(document) ||
+    (isRecord(document) &&
+      (own(document, 'objects') !== undefined || own(document, 'tokens') !== undefined) &&
+      own(document, 'identities') === undefined)
+  ) {
     items.push(...npmTokenList(document, origin, '(npm token list)', problems));
   } else if (isRecord(document)) {
     const version = own(document, 'version');
     if (version !== undefined && version !== 1) problems.push('version: 1');
     const identities = own(document, 'identities') ?? [];
     if (!Array.isArray(identities) || identities.length > 10_000) problems.push('identities: a list');
-    else identities.forEach((value, i) => {
-      const item = toIdentity(value, i, origin, problems);
-      if (item !== undefined) items.push(item);
-    });
+    else
+      identities.forEach((value, i) => {
+        const item = toIdentity(value, i, origin, problems);
+        if (item !== undefined) items.push(item);
+      });
     const lists = own(document, 'npmTokens') ?? [];
     if (!Array.isArray(lists)) problems.push('npmTokens: a list of token lists');
     else lists.forEach((list, i) => items.push(...npmTokenList(list, origin, `npmTokens[${i}]`, problems)));
     offboarded = textList(document, 'offboarded', '', problems, NAME);
-    for (const key of Object.keys(document)) if (!['version', 'identities', 'npmTokens', 'offboarded'].includes(key)) problems.push(`${key.slice(0, 40)}: unknown key`);
+    for (const key of Object.keys(document))
+      if (!['version', 'identities', 'npmTokens', 'offboarded'].includes(key))
+        problems.push(`${key.slice(0, 40)}: unknown key`);
   } else {
     problems.push('(file): an object with `identities`, or the output of `npm token list --json`');
   }
@@ -235,7 +329,11 @@ export function parseExternalIdentities(text: string, origin: string): ExternalI
     ids.add(item.id);
   }
   if (problems.length > 0) {
-    throw new InventoryError(INVENTORY_ERROR_CODES.importInvalid, `${origin}: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; and ${problems.length - 20} more` : ''}`, { details: { problems: problems.slice(0, 100) } });
+    throw new InventoryError(
+      INVENTORY_ERROR_CODES.importInvalid,
+      `${origin}: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; and ${problems.length - 20} more` : ''}`,
+      { details: { problems: problems.slice(0, 100) } },
+    );
   }
   return { items, offboarded };
 }
@@ -244,11 +342,17 @@ export function parseExternalIdentities(text: string, origin: string): ExternalI
 export function readExternalIdentities(file: string): ExternalImport {
   let text: string;
   try {
-    if (statSync(file).size > MAX_IMPORT_BYTES) throw new InventoryError(INVENTORY_ERROR_CODES.importUnreadable, `${basename(file)} is larger than ${MAX_IMPORT_BYTES} bytes`);
+    if (statSync(file).size > MAX_IMPORT_BYTES)
+      throw new InventoryError(
+        INVENTORY_ERROR_CODES.importUnreadable,
+        `${basename(file)} is larger than ${MAX_IMPORT_BYTES} bytes`,
+      );
     text = readFileSync(file, 'utf8');
   } catch (cause) {
     if (cause instanceof InventoryError) throw cause;
-    throw new InventoryError(INVENTORY_ERROR_CODES.importUnreadable, `cannot read ${basename(file)}`, { details: { code: (cause as { code?: string }).code ?? 'unknown' } });
+    throw new InventoryError(INVENTORY_ERROR_CODES.importUnreadable, `cannot read ${basename(file)}`, {
+      details: { code: (cause as { code?: string }).code ?? 'unknown' },
+    });
   }
   return parseExternalIdentities(text, basename(file));
 }

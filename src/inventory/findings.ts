@@ -7,10 +7,21 @@
 import { createHash } from 'node:crypto';
 import { scopeCovers } from '../tokens/index.ts';
 import { DEFAULT_INVENTORY_OPTIONS, formatDuration, type InventoryOptions } from './options.ts';
-import { NON_HUMAN_KINDS, SEVERITIES, type Capability, type Finding, type FindingKind, type Inventory, type InventoryItem, type Severity } from './types.ts';
+import {
+  NON_HUMAN_KINDS,
+  SEVERITIES,
+  type Capability,
+  type Finding,
+  type FindingKind,
+  type Inventory,
+  type InventoryItem,
+  type Severity,
+} from './types.ts';
 
 /** What each finding kind means and how to fix it (also rendered in docs/inventory.md). */
-export const FINDING_CATALOG: Readonly<Record<FindingKind, { readonly severity: Severity; readonly title: string; readonly fix: string }>> = Object.freeze({
+export const FINDING_CATALOG: Readonly<
+  Record<FindingKind, { readonly severity: Severity; readonly title: string; readonly fix: string }>
+> = Object.freeze({
   'toxic-approve-publish': {
     severity: 'critical',
     title: 'One principal can approve and publish',
@@ -79,7 +90,11 @@ export function isLive(item: InventoryItem, now: Date): boolean {
 /** True when the item is never a human (bots, agents, CI, signing services; workload credentials). */
 export function isNonHuman(item: InventoryItem): boolean {
   if (NON_HUMAN_KINDS.includes(item.kind)) return true;
-  return item.kind === 'pubgate-credential' && item.person === null && ['build', 'bot', 'agent', 'test', 'jit'].includes(String(item.details['credentialKind']));
+  return (
+    item.kind === 'pubgate-credential' &&
+    item.person === null &&
+    ['build', 'bot', 'agent', 'test', 'jit'].includes(String(item.details['credentialKind']))
+  );
 }
 
 /** The principal an item acts for: the person (through any of their identities), else the identity. */
@@ -99,11 +114,17 @@ export function patternsOverlap(a: string, b: string): boolean {
 }
 
 function findingId(kind: FindingKind, subjects: readonly string[], extra = ''): string {
-  return `${kind}:${createHash('sha256').update(JSON.stringify([kind, [...subjects].sort(), extra])).digest('hex').slice(0, 16)}`;
+  return `${kind}:${createHash('sha256')
+    .update(JSON.stringify([kind, [...subjects].sort(), extra]))
+    .digest('hex')
+    .slice(0, 16)}`;
 }
 
 function sinceOf(item: InventoryItem): string | null {
-  return item.credential?.createdAt ?? (typeof item.details['createdAt'] === 'string' ? item.details['createdAt'] : null);
+  return (
+    item.credential?.createdAt ??
+    (typeof item.details['createdAt'] === 'string' ? item.details['createdAt'] : null)
+  );
 }
 
 function latest(dates: ReadonlyArray<string | null>): string | null {
@@ -111,7 +132,18 @@ function latest(dates: ReadonlyArray<string | null>): string | null {
   return known.at(-1) ?? null;
 }
 
-function make(kind: FindingKind, subjects: readonly string[], detail: string, extra: { principal?: string | null; packages?: readonly string[]; since?: string | null; severity?: Severity; idExtra?: string } = {}): Finding {
+function make(
+  kind: FindingKind,
+  subjects: readonly string[],
+  detail: string,
+  extra: {
+    principal?: string | null;
+    packages?: readonly string[];
+    since?: string | null;
+    severity?: Severity;
+    idExtra?: string;
+  } = {},
+): Finding {
   const entry = FINDING_CATALOG[kind];
   return {
     id: findingId(kind, subjects, extra.idExtra),
@@ -134,17 +166,25 @@ const TOXIC: ReadonlyArray<readonly [FindingKind, Capability, Capability]> = [
 ];
 
 /** Every finding for `inventory` at `now`, worst first. */
-export function detectFindings(inventory: Inventory, options: Partial<InventoryOptions> = {}, now: Date = new Date(inventory.generatedAt)): Finding[] {
+export function detectFindings(
+  inventory: Inventory,
+  options: Partial<InventoryOptions> = {},
+  now: Date = new Date(inventory.generatedAt),
+): Finding[] {
   const { maxLifetimeSeconds, staleAfterSeconds } = { ...DEFAULT_INVENTORY_OPTIONS, ...options };
   const findings: Finding[] = [];
   // The gate, its sealed secrets and its signing keys sign and publish by design, only on a recorded
   // decision; their rotation is the gate's (docs/deploy.md), not a finding about a holder.
-  const live = inventory.items.filter((i) => isLive(i, now) && i.kind !== 'gate' && i.kind !== 'sealed-secret' && i.details['heldBy'] !== 'gate');
+  const live = inventory.items.filter(
+    (i) =>
+      isLive(i, now) && i.kind !== 'gate' && i.kind !== 'sealed-secret' && i.details['heldBy'] !== 'gate',
+  );
   const people = new Map(inventory.people.map((p) => [p.name, p.status]));
 
   // Toxic combinations, per principal (one person through several identities counts once).
   const byPrincipal = new Map<string, InventoryItem[]>();
-  for (const item of live) byPrincipal.set(principalOf(item), [...(byPrincipal.get(principalOf(item)) ?? []), item]);
+  for (const item of live)
+    byPrincipal.set(principalOf(item), [...(byPrincipal.get(principalOf(item)) ?? []), item]);
   for (const [principal, group] of byPrincipal) {
     for (const [kind, a, b] of TOXIC) {
       const withA = group.filter((i) => i.capabilities.includes(a));
@@ -152,11 +192,16 @@ export function detectFindings(inventory: Inventory, options: Partial<InventoryO
       if (withA.length === 0 || withB.length === 0) continue;
       const subjects = [...new Set([...withA, ...withB].map((i) => i.id))];
       findings.push(
-        make(kind, subjects, `${principal} can ${a} (${withA.map((i) => i.name).join(', ')}) and ${b} (${withB.map((i) => i.name).join(', ')})`, {
-          principal,
-          packages: [...new Set(withB.flatMap((i) => i.packages))],
-          since: latest([...withA, ...withB].map(sinceOf)),
-        }),
+        make(
+          kind,
+          subjects,
+          `${principal} can ${a} (${withA.map((i) => i.name).join(', ')}) and ${b} (${withB.map((i) => i.name).join(', ')})`,
+          {
+            principal,
+            packages: [...new Set(withB.flatMap((i) => i.packages))],
+            since: latest([...withA, ...withB].map(sinceOf)),
+          },
+        ),
       );
     }
   }
@@ -165,50 +210,113 @@ export function detectFindings(inventory: Inventory, options: Partial<InventoryO
     const caps = item.capabilities;
     const c = item.credential;
     if (isNonHuman(item) && caps.includes('approve')) {
-      findings.push(make('nonhuman-can-approve', [item.id], `${item.name} (${item.kind}) is not a human and can approve releases`, { principal: principalOf(item), packages: item.packages, since: sinceOf(item) }));
+      findings.push(
+        make(
+          'nonhuman-can-approve',
+          [item.id],
+          `${item.name} (${item.kind}) is not a human and can approve releases`,
+          { principal: principalOf(item), packages: item.packages, since: sinceOf(item) },
+        ),
+      );
     }
     if (c !== null && item.person !== null && caps.includes('publish') && c.type !== 'jit') {
-      findings.push(make('person-standing-publish-token', [item.id], `${item.person} holds ${item.name}, which can publish ${item.packages.join(', ')} without the gate`, { principal: `person:${item.person}`, packages: item.packages, since: c.createdAt }));
+      findings.push(
+        make(
+          'person-standing-publish-token',
+          [item.id],
+          `${item.person} holds ${item.name}, which can publish ${item.packages.join(', ')} without the gate`,
+          { principal: `person:${item.person}`, packages: item.packages, since: c.createdAt },
+        ),
+      );
     }
     if (c !== null && caps.includes('install') && caps.includes('publish')) {
-      findings.push(make('install-and-publish-credential', [item.id], `${item.name} can both install and publish`, { principal: principalOf(item), packages: item.packages, since: c.createdAt }));
+      findings.push(
+        make('install-and-publish-credential', [item.id], `${item.name} can both install and publish`, {
+          principal: principalOf(item),
+          packages: item.packages,
+          since: c.createdAt,
+        }),
+      );
     }
     if (c === null || caps.length === 0) continue;
     const created = c.createdAt === null ? undefined : Date.parse(c.createdAt);
     if (c.expiresAt === null) {
       // No expiry: a sealed secret is judged by its age (rotation); anything else never ends.
-      findings.push(make('credential-too-long-lived', [item.id], `${item.name} never expires (policy maximum ${formatDuration(maxLifetimeSeconds)})`, { principal: principalOf(item), packages: item.packages, since: c.createdAt, severity: caps.includes('publish') ? 'high' : 'medium' }));
+      findings.push(
+        make(
+          'credential-too-long-lived',
+          [item.id],
+          `${item.name} never expires (policy maximum ${formatDuration(maxLifetimeSeconds)})`,
+          {
+            principal: principalOf(item),
+            packages: item.packages,
+            since: c.createdAt,
+            severity: caps.includes('publish') ? 'high' : 'medium',
+          },
+        ),
+      );
     } else if (created !== undefined && (Date.parse(c.expiresAt) - created) / 1000 > maxLifetimeSeconds) {
       const lifetime = Math.round((Date.parse(c.expiresAt) - created) / 1000);
-      findings.push(make('credential-too-long-lived', [item.id], `${item.name} lives ${formatDuration(lifetime)}, more than the policy maximum of ${formatDuration(maxLifetimeSeconds)}`, { principal: principalOf(item), packages: item.packages, since: c.createdAt }));
+      findings.push(
+        make(
+          'credential-too-long-lived',
+          [item.id],
+          `${item.name} lives ${formatDuration(lifetime)}, more than the policy maximum of ${formatDuration(maxLifetimeSeconds)}`,
+          { principal: principalOf(item), packages: item.packages, since: c.createdAt },
+        ),
+      );
     }
     const lastUse = c.lastUsedAt ?? c.createdAt;
     if (lastUse !== null && (now.getTime() - Date.parse(lastUse)) / 1000 > staleAfterSeconds) {
       const idle = Math.round((now.getTime() - Date.parse(lastUse)) / 1000);
       findings.push(
-        make('credential-stale', [item.id], `${item.name} was ${c.lastUsedAt === null ? 'never used since it was issued' : 'last used'} ${formatDuration(idle)} ago (stale after ${formatDuration(staleAfterSeconds)})`, {
-          principal: principalOf(item),
-          packages: item.packages,
-          since: new Date(Date.parse(lastUse) + staleAfterSeconds * 1000).toISOString(),
-        }),
+        make(
+          'credential-stale',
+          [item.id],
+          `${item.name} was ${c.lastUsedAt === null ? 'never used since it was issued' : 'last used'} ${formatDuration(idle)} ago (stale after ${formatDuration(staleAfterSeconds)})`,
+          {
+            principal: principalOf(item),
+            packages: item.packages,
+            since: new Date(Date.parse(lastUse) + staleAfterSeconds * 1000).toISOString(),
+          },
+        ),
       );
     }
     const owner = item.owner ?? item.person;
     const status = owner === null ? undefined : people.get(owner);
     if (owner !== null && (status === 'removed' || status === 'disabled')) {
-      findings.push(make('credential-orphaned', [item.id], `${item.name} belongs to ${owner}, who was ${status === 'removed' ? 'removed (offboarded)' : 'disabled'}, and it still works`, { principal: `person:${owner}`, packages: item.packages, since: c.createdAt }));
+      findings.push(
+        make(
+          'credential-orphaned',
+          [item.id],
+          `${item.name} belongs to ${owner}, who was ${status === 'removed' ? 'removed (offboarded)' : 'disabled'}, and it still works`,
+          { principal: `person:${owner}`, packages: item.packages, since: c.createdAt },
+        ),
+      );
     } else if (owner === null && item.source === 'external') {
-      findings.push(make('credential-orphaned', [item.id], `${item.name} has no owner: nobody answers for it or revokes it at offboarding`, { principal: principalOf(item), packages: item.packages, since: c.createdAt, severity: 'medium' }));
+      findings.push(
+        make(
+          'credential-orphaned',
+          [item.id],
+          `${item.name} has no owner: nobody answers for it or revokes it at offboarding`,
+          { principal: principalOf(item), packages: item.packages, since: c.createdAt, severity: 'medium' },
+        ),
+      );
     }
     if (item.kind === 'registry-token' && caps.includes('publish')) {
       const hit = inventory.protectedPackages.filter((p) => item.packages.some((q) => patternsOverlap(q, p)));
       if (hit.length > 0) {
         findings.push(
-          make('upstream-accepts-other-token', [item.id], `the upstream registry still accepts ${item.name} to publish ${hit.join(', ')}, which the gate protects (from the imported file: the gate cannot ask the registry offline)`, {
-            principal: principalOf(item),
-            packages: hit,
-            since: c.createdAt,
-          }),
+          make(
+            'upstream-accepts-other-token',
+            [item.id],
+            `the upstream registry still accepts ${item.name} to publish ${hit.join(', ')}, which the gate protects (from the imported file: the gate cannot ask the registry offline)`,
+            {
+              principal: principalOf(item),
+              packages: hit,
+              since: c.createdAt,
+            },
+          ),
         );
       }
     }
@@ -237,10 +345,22 @@ export function detectFindings(inventory: Inventory, options: Partial<InventoryO
   for (const [fp, e] of places) {
     if (e.places.size < 2) continue;
     const sorted = [...e.places].sort();
-    findings.push(make('secret-reused', [...e.subjects], `secret ${fp.slice(0, 12)}… is seen in ${sorted.length} places: ${sorted.join(', ')}`, { since: e.at.sort()[1] ?? e.at[0] ?? null, idExtra: fp }));
+    findings.push(
+      make(
+        'secret-reused',
+        [...e.subjects],
+        `secret ${fp.slice(0, 12)}… is seen in ${sorted.length} places: ${sorted.join(', ')}`,
+        { since: e.at.sort()[1] ?? e.at[0] ?? null, idExtra: fp },
+      ),
+    );
   }
 
-  return findings.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+  return findings.sort(
+    (a, b) =>
+      SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+      a.kind.localeCompare(b.kind) ||
+      a.id.localeCompare(b.id),
+  );
 }
 
 /** True when the severity is high or worse (these trigger the webhook). */

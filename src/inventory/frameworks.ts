@@ -5,7 +5,8 @@
  */
 
 /** Frameworks the compliance report maps to. */
-export type FrameworkId = 'owasp-nhi-2025' | 'nist-csf-2.0' | 'nist-ssdf-1.1' | 'slsa-1.0' | 'nist-ai-rmf-1.0';
+export type FrameworkId =
+  'owasp-nhi-2025' | 'nist-csf-2.0' | 'nist-ssdf-1.1' | 'slsa-1.0' | 'nist-ai-rmf-1.0';
 
 /** One framework: name, source, and every identifier we accept with its title. */
 export interface Framework {
@@ -41,16 +42,21 @@ export const FRAMEWORKS: Readonly<Record<FrameworkId, Framework>> = freeze({
     name: 'NIST Cybersecurity Framework 2.0',
     source: 'https://doi.org/10.6028/NIST.CSWP.29',
     identifiers: freeze({
-      'PR.AA-01': 'Identities and credentials for authorized users, services, and hardware are managed by the organization',
+      'PR.AA-01':
+        'Identities and credentials for authorized users, services, and hardware are managed by the organization',
       'PR.AA-02': 'Identities are proofed and bound to credentials based on the context of interactions',
       'PR.AA-03': 'Users, services, and hardware are authenticated',
       'PR.AA-04': 'Identity assertions are protected, conveyed, and verified',
-      'PR.AA-05': 'Access permissions, entitlements, and authorizations are defined in a policy, managed, enforced, and reviewed, and incorporate the principles of least privilege and separation of duties',
+      'PR.AA-05':
+        'Access permissions, entitlements, and authorizations are defined in a policy, managed, enforced, and reviewed, and incorporate the principles of least privilege and separation of duties',
       'PR.PS-04': 'Log records are generated and made available for continuous monitoring',
-      'PR.PS-06': 'Secure software development practices are integrated, and their performance is monitored throughout the software development life cycle',
-      'ID.RA-09': 'The authenticity and integrity of hardware and software are assessed prior to acquisition and use',
+      'PR.PS-06':
+        'Secure software development practices are integrated, and their performance is monitored throughout the software development life cycle',
+      'ID.RA-09':
+        'The authenticity and integrity of hardware and software are assessed prior to acquisition and use',
       'DE.CM-03': 'Personnel activity and technology usage are monitored to find potentially adverse events',
-      'DE.CM-09': 'Computing hardware and software, runtime environments, and their data are monitored to find potentially adverse events',
+      'DE.CM-09':
+        'Computing hardware and software, runtime environments, and their data are monitored to find potentially adverse events',
       'RS.MI-01': 'Incidents are contained',
     }),
   }),
@@ -61,10 +67,13 @@ export const FRAMEWORKS: Readonly<Record<FrameworkId, Framework>> = freeze({
     identifiers: freeze({
       'PO.5.1': 'Separate and protect each environment involved in software development',
       'PO.5.2': 'Secure and harden development endpoints',
-      'PS.1.1': 'Store all forms of code based on the principle of least privilege so that only authorized personnel, tools, services, etc. have access',
+      'PS.1.1':
+        'Store all forms of code based on the principle of least privilege so that only authorized personnel, tools, services, etc. have access',
       'PS.2.1': 'Make software integrity verification information available to software acquirers',
-      'PS.3.1': 'Securely archive the necessary files and supporting data to be retained for each software release',
-      'PS.3.2': 'Collect, safeguard, maintain, and share provenance data for all components of each software release',
+      'PS.3.1':
+        'Securely archive the necessary files and supporting data to be retained for each software release',
+      'PS.3.2':
+        'Collect, safeguard, maintain, and share provenance data for all components of each software release',
     }),
   }),
   'slsa-1.0': freeze({
@@ -84,16 +93,25 @@ export const FRAMEWORKS: Readonly<Record<FrameworkId, Framework>> = freeze({
     source: 'https://doi.org/10.6028/NIST.AI.100-1',
     identifiers: freeze({
       'GOVERN 1.6': 'Mechanisms are in place to inventory AI systems',
-      'GOVERN 2.1': 'Roles and responsibilities and lines of communication related to mapping, measuring, and managing AI risks are documented',
-      'GOVERN 3.2': 'Policies and procedures define and differentiate roles and responsibilities for human-AI configurations and oversight of AI systems',
+      'GOVERN 2.1':
+        'Roles and responsibilities and lines of communication related to mapping, measuring, and managing AI risks are documented',
+      'GOVERN 3.2':
+        'Policies and procedures define and differentiate roles and responsibilities for human-AI configurations and oversight of AI systems',
       'MAP 3.5': 'Processes for human oversight are defined, assessed, and documented',
-      'MANAGE 2.4': 'Mechanisms are in place to supersede, disengage, or deactivate AI systems that demonstrate outcomes inconsistent with intended use',
+      'MANAGE 2.4':
+        'Mechanisms are in place to supersede, disengage, or deactivate AI systems that demonstrate outcomes inconsistent with intended use',
     }),
   }),
 });
 
 /** Every framework id, in report order. */
-export const FRAMEWORK_IDS: readonly FrameworkId[] = Object.freeze(['owasp-nhi-2025', 'nist-csf-2.0', 'nist-ssdf-1.1', 'slsa-1.0', 'nist-ai-rmf-1.0']);
+export const FRAMEWORK_IDS: readonly FrameworkId[] = Object.freeze([
+  'owasp-nhi-2025',
+  'nist-csf-2.0',
+  'nist-ssdf-1.1',
+  'slsa-1.0',
+  'nist-ai-rmf-1.0',
+]);
 
 /** True when `id` is an exact, valid identifier of `framework`. */
 export function isValidControlId(framework: string, id: string): boolean {
@@ -103,5 +121,7 @@ export function isValidControlId(framework: string, id: string): boolean {
 
 /** The title of a valid identifier (undefined when not valid). */
 export function titleOfControlId(framework: FrameworkId, id: string): string | undefined {
-  return Object.prototype.hasOwnProperty.call(FRAMEWORKS[framework].identifiers, id) ? FRAMEWORKS[framework].identifiers[id] : undefined;
+  return Object.prototype.hasOwnProperty.call(FRAMEWORKS[framework].identifiers, id)
+    ? FRAMEWORKS[framework].identifiers[id]
+    : undefined;
 }

@@ -10,15 +10,23 @@ export interface InventoryOptions {
 }
 
 /** Defaults: 90 days maximum lifetime, stale after 30 days unused. Never mutated. */
-export const DEFAULT_INVENTORY_OPTIONS: InventoryOptions = Object.freeze({ maxLifetimeSeconds: 90 * 86_400, staleAfterSeconds: 30 * 86_400 });
+export const DEFAULT_INVENTORY_OPTIONS: InventoryOptions = Object.freeze({
+  maxLifetimeSeconds: 90 * 86_400,
+  staleAfterSeconds: 30 * 86_400,
+});
 
 /** Parses `90d`, `12h`, `30m`, `45s` (or bare seconds) into seconds; throws `ERR_INVENTORY_BAD_DURATION`. */
 export function parseInventoryDuration(text: string): number {
   const match = /^(\d{1,9})(s|m|h|d)?$/.exec(text.trim());
-  if (match === null) throw new InventoryError(INVENTORY_ERROR_CODES.badDuration, `invalid duration ${JSON.stringify(text.slice(0, 40))}: use e.g. 90d, 12h, 30m`);
+  if (match === null)
+    throw new InventoryError(
+      INVENTORY_ERROR_CODES.badDuration,
+      `invalid duration ${JSON.stringify(text.slice(0, 40))}: use e.g. 90d, 12h, 30m`,
+    );
   const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
   const seconds = Number(match[1]) * unit;
-  if (seconds <= 0) throw new InventoryError(INVENTORY_ERROR_CODES.badDuration, 'a duration must be positive');
+  if (seconds <= 0)
+    throw new InventoryError(INVENTORY_ERROR_CODES.badDuration, 'a duration must be positive');
   return seconds;
 }
 

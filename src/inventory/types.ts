@@ -1,10 +1,29 @@
 /** The inventory's data model: identities, credentials, what each may do, and where each was seen. */
 
 /** What an identity or credential may do to releases. */
-export type Capability = 'install' | 'request' | 'publish' | 'approve' | 'sign' | 'change-policy' | 'attach-evidence' | 'report-scan' | 'read-audit';
+export type Capability =
+  | 'install'
+  | 'request'
+  | 'publish'
+  | 'approve'
+  | 'sign'
+  | 'change-policy'
+  | 'attach-evidence'
+  | 'report-scan'
+  | 'read-audit';
 
 /** Every capability, in display order. */
-export const CAPABILITIES: readonly Capability[] = Object.freeze(['install', 'request', 'publish', 'approve', 'sign', 'change-policy', 'attach-evidence', 'report-scan', 'read-audit']);
+export const CAPABILITIES: readonly Capability[] = Object.freeze([
+  'install',
+  'request',
+  'publish',
+  'approve',
+  'sign',
+  'change-policy',
+  'attach-evidence',
+  'report-scan',
+  'read-audit',
+]);
 
 /** Kinds of inventory items. */
 export type ItemKind =
@@ -23,10 +42,26 @@ export type ItemKind =
   | 'ai-agent';
 
 /** Kinds an external identities file may declare. */
-export const EXTERNAL_KINDS: readonly ItemKind[] = Object.freeze(['registry-token', 'ci-secret', 'ci-identity', 'signing-service', 'signing-key', 'chat-ops-bot', 'bot', 'ai-agent']);
+export const EXTERNAL_KINDS: readonly ItemKind[] = Object.freeze([
+  'registry-token',
+  'ci-secret',
+  'ci-identity',
+  'signing-service',
+  'signing-key',
+  'chat-ops-bot',
+  'bot',
+  'ai-agent',
+]);
 
 /** Kinds that are never a human, whoever holds them. */
-export const NON_HUMAN_KINDS: readonly ItemKind[] = Object.freeze(['trusted-publisher', 'ci-identity', 'chat-ops-bot', 'bot', 'ai-agent', 'signing-service']);
+export const NON_HUMAN_KINDS: readonly ItemKind[] = Object.freeze([
+  'trusted-publisher',
+  'ci-identity',
+  'chat-ops-bot',
+  'bot',
+  'ai-agent',
+  'signing-service',
+]);
 
 /** A place a secret was seen (a sighting: by fingerprint, never the value). */
 export interface Sighting {
@@ -88,7 +123,9 @@ export interface Inventory {
   /** Packages the gate protects (released through it, in a policy rule or a trusted publisher). */
   readonly protectedPackages: readonly string[];
   /** Every sighting by fingerprint (for reuse across places). */
-  readonly sightings: ReadonlyArray<Sighting & { readonly fingerprint: string; readonly credentialId: string | null }>;
+  readonly sightings: ReadonlyArray<
+    Sighting & { readonly fingerprint: string; readonly credentialId: string | null }
+  >;
   /** Names pubgate could not list, with why (e.g. gate signing keys before they are wired). */
   readonly notes: readonly string[];
 }

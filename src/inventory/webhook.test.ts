@@ -27,7 +27,22 @@ describe('findings webhook', () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const toxic = () => detectFindings(inventoryOf([person('alice', ['approver']), credential('j1', 'jit', 'alice', { person: 'alice' }), credential('c2', 'read', 'ci:x', { lastUsed: '2026-09-01T00:00:00.000Z', created: '2026-09-01T00:00:00.000Z' })], { sightings: [sighting('aa11bb22cc33dd44', 'h1'), sighting('aa11bb22cc33dd44', 'h2')] }), {}, NOW);
+  const toxic = () =>
+    detectFindings(
+      inventoryOf(
+        [
+          person('alice', ['approver']),
+          credential('j1', 'jit', 'alice', { person: 'alice' }),
+          credential('c2', 'read', 'ci:x', {
+            lastUsed: '2026-09-01T00:00:00.000Z',
+            created: '2026-09-01T00:00:00.000Z',
+          }),
+        ],
+        { sightings: [sighting('aa11bb22cc33dd44', 'h1'), sighting('aa11bb22cc33dd44', 'h2')] },
+      ),
+      {},
+      NOW,
+    );
 
   it('posts Slack-compatible JSON naming high-severity findings and their fixes', async () => {
     received.length = 0;
@@ -35,7 +50,10 @@ describe('findings webhook', () => {
     assert.equal(outcome.sent, true);
     assert.equal(received.length, 1);
     assert.equal(received[0]?.type, 'application/json');
-    const payload = JSON.parse(received[0]!.body) as { text: string; blocks: Array<{ type: string; text?: { text: string } }> };
+    const payload = JSON.parse(received[0]!.body) as {
+      text: string;
+      blocks: Array<{ type: string; text?: { text: string } }>;
+    };
     assert.match(payload.text, /2 high-severity/);
     const all = payload.blocks.map((b) => b.text?.text ?? '').join('\n');
     assert.match(all, /approve and publish/);
@@ -45,7 +63,10 @@ describe('findings webhook', () => {
 
   it('carries no token, fingerprint or link, so a receiver can approve nothing', async () => {
     received.length = 0;
-    const findings = toxic().map((f) => ({ ...f, detail: `${f.detail} see https://gate.example/ui/releases/1/approve <!channel>` }));
+    const findings = toxic().map((f) => ({
+      ...f,
+      detail: `${f.detail} see https://gate.example/ui/releases/1/approve <!channel>`,
+    }));
     await sendFindingsWebhook(url, findings);
     const body = received[0]!.body;
     assert.doesNotMatch(body, /https?:\/\//);
@@ -73,7 +94,9 @@ describe('findings webhook', () => {
   });
 
   it('refuses a non-http URL with ERR_INVENTORY_WEBHOOK_URL', async () => {
-    await assert.rejects(sendFindingsWebhook('file:///etc/passwd', toxic()), (e) => isPubgateError(e, 'ERR_INVENTORY_WEBHOOK_URL'));
+    await assert.rejects(sendFindingsWebhook('file:///etc/passwd', toxic()), (e) =>
+      isPubgateError(e, 'ERR_INVENTORY_WEBHOOK_URL'),
+    );
   });
 
   it('limits the number of findings per message', () => {

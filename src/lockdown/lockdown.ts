@@ -33,14 +33,17 @@ export function assertLockTarget(target: string): void {
   if (target === 'all') return;
   if (/^identity:[A-Za-z0-9._@:/-]{1,128}$/.test(target)) return;
   if (/^(@[a-z0-9][a-z0-9._~-]*\/(\*|[a-z0-9._~-]+)|[a-z0-9][a-z0-9._~-]*)$/.test(target)) return;
-  throw new RangeError(`invalid lockdown target ${JSON.stringify(target)}: use all, a package, @scope/*, or identity:<name>`);
+  throw new RangeError(
+    `invalid lockdown target ${JSON.stringify(target)}: use all, a package, @scope/*, or identity:<name>`,
+  );
 }
 
 /** True when a package-pattern target and a credential's scope patterns can name the same package. */
 function patternsOverlap(target: string, scope: readonly string[]): boolean {
   return scope.some((pattern) => {
     if (pattern === '*' || target === 'all') return true;
-    if (target.endsWith('/*')) return pattern.startsWith(target.slice(0, -1)) || (pattern.endsWith('/*') && pattern === target);
+    if (target.endsWith('/*'))
+      return pattern.startsWith(target.slice(0, -1)) || (pattern.endsWith('/*') && pattern === target);
     return scopeCovers([pattern], target);
   });
 }
@@ -65,17 +68,38 @@ export class LockdownService {
 
   /** Active lockdowns. */
   async active(): Promise<Lockdown[]> {
-    const rows = await this.#store.db.selectFrom('lockdowns').selectAll().where('lifted_at', 'is', null).orderBy('created_at').execute();
-    return rows.map((r) => ({ id: r.id, target: r.target, reason: r.reason, createdBy: r.created_by, createdAt: r.created_at, liftedAt: r.lifted_at }));
+    const rows = await this.#store.db
+      .selectFrom('lockdowns')
+      .selectAll()
+      .where('lifted_at', 'is', null)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      target: r.target,
+      reason: r.reason,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      liftedAt: r.lifted_at,
+    }));
   }
 
   /** Throws `ERR_LOCKDOWN` when a lockdown covers the package or the identity. */
   async assertOpen(what: { package?: string; identity?: string }): Promise<void> {
     for (const lock of await this.active()) {
-      const byIdentity = lock.target.startsWith('identity:') && what.identity !== undefined && lock.target.slice('identity:'.length) === what.identity;
-      const byPackage = !lock.target.startsWith('identity:') && (lock.target === 'all' || (what.package !== undefined && matchesPackage(lock.target, what.package)));
+      const byIdentity =
+        lock.target.startsWith('identity:') &&
+        what.identity !== undefined &&
+        lock.target.slice('identity:'.length) === what.identity;
+      const byPackage =
+        !lock.target.startsWith('identity:') &&
+        (lock.target === 'all' || (what.package !== undefined && matchesPackage(lock.target, what.package)));
       if (byIdentity || byPackage) {
-        throw new AuthError('ERR_LOCKDOWN', `${lock.target} is locked down (${lock.reason}); nothing in it is exchanged, requested or published until \`pubgate lockdown lift ${lock.id}\``, { details: { lockdown: lock.id } });
+        throw new AuthError(
+          'ERR_LOCKDOWN',
+          `${lock.target} is locked down (${lock.reason}); nothing in it is exchanged, requested or published until \`pubgate lockdown lift ${lock.id}\``,
+          { details: { lockdown: lock.id } },
+        );
       }
     }
   }
@@ -87,19 +111,52 @@ export class LockdownService {
     const id = randomUUID();
     let revoked = 0;
     await this.#store.transaction(async (tx) => {
-      await tx.insertInto('lockdowns').values({ id, target, reason: reason.slice(0, 500), created_by: actor, created_at: now, lifted_at: null, lifted_by: null }).execute();
-      const live = await tx.selectFrom('credentials').select(['id', 'identity', 'scope']).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
+      await tx
+        .insertInto('lockdowns')
+        .values({
+          id,
+          target,
+          reason: reason.slice(0, 500),
+          created_by: actor,
+          created_at: now,
+          lifted_at: null,
+          lifted_by: null,
+        })
+        .execute();
+      const live = await tx
+        .selectFrom('credentials')
+        .select(['id', 'identity', 'scope'])
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .execute();
       for (const cred of live) {
-        const inScope = target.startsWith('identity:') ? cred.identity === target.slice('identity:'.length) : patternsOverlap(target, JSON.parse(cred.scope) as string[]);
+        const inScope = target.startsWith('identity:')
+          ? cred.identity === target.slice('identity:'.length)
+          : patternsOverlap(target, JSON.parse(cred.scope) as string[]);
         if (!inScope) continue;
-        await tx.updateTable('credentials').set({ revoked_at: now }).where('id', '=', cred.id).where('revoked_at', 'is', null).execute();
+        await tx
+          .updateTable('credentials')
+          .set({ revoked_at: now })
+          .where('id', '=', cred.id)
+          .where('revoked_at', 'is', null)
+          .execute();
         revoked++;
       }
-      await this.#audit.appendIn(tx, { actor, action: 'lockdown.set', subject: `lockdown:${id}`, data: { target, reason, revokedCredentials: revoked } });
+      await this.#audit.appendIn(tx, {
+        actor,
+        action: 'lockdown.set',
+        subject: `lockdown:${id}`,
+        data: { target, reason, revokedCredentials: revoked },
+      });
     });
     let rejected = 0;
-    for (const release of [...(await this.#releases.list({ state: 'awaiting_approval', limit: 10_000 })), ...(await this.#releases.list({ state: 'approved', limit: 10_000 }))]) {
-      const inScope = target.startsWith('identity:') ? release.requester.id === target.slice('identity:'.length) : matchesPackage(target, release.package);
+    for (const release of [
+      ...(await this.#releases.list({ state: 'awaiting_approval', limit: 10_000 })),
+      ...(await this.#releases.list({ state: 'approved', limit: 10_000 })),
+    ]) {
+      const inScope = target.startsWith('identity:')
+        ? release.requester.id === target.slice('identity:'.length)
+        : matchesPackage(target, release.package);
       if (!inScope) continue;
       try {
         await this.#releases.reject(release.id, actor, `lockdown: ${reason}`);
@@ -108,15 +165,30 @@ export class LockdownService {
         // It moved on (publishing started) meanwhile; the publisher checks the lockdown too.
       }
     }
-    return { lockdown: { id, target, reason, createdBy: actor, createdAt: now, liftedAt: null }, revokedCredentials: revoked, rejectedReleases: rejected };
+    return {
+      lockdown: { id, target, reason, createdBy: actor, createdAt: now, liftedAt: null },
+      revokedCredentials: revoked,
+      rejectedReleases: rejected,
+    };
   }
 
   /** Lifts a lockdown. Revoked credentials stay revoked. */
   async lift(id: string, actor: string): Promise<void> {
     await this.#store.transaction(async (tx) => {
-      const result = await tx.updateTable('lockdowns').set({ lifted_at: this.#now().toISOString(), lifted_by: actor }).where('id', '=', id).where('lifted_at', 'is', null).executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw new NotFoundError('ERR_LOCKDOWN_NOT_FOUND', `no active lockdown ${id}`);
-      await this.#audit.appendIn(tx, { actor, action: 'lockdown.lifted', subject: `lockdown:${id}`, data: {} });
+      const result = await tx
+        .updateTable('lockdowns')
+        .set({ lifted_at: this.#now().toISOString(), lifted_by: actor })
+        .where('id', '=', id)
+        .where('lifted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1)
+        throw new NotFoundError('ERR_LOCKDOWN_NOT_FOUND', `no active lockdown ${id}`);
+      await this.#audit.appendIn(tx, {
+        actor,
+        action: 'lockdown.lifted',
+        subject: `lockdown:${id}`,
+        data: {},
+      });
     });
   }
 }

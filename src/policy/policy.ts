@@ -72,7 +72,9 @@ export function evaluatePolicy(policy: PolicyConfig, input: PolicyInput): Decisi
   const rule = index === -1 ? undefined : policy.rules[index];
   let required = rule?.approvers ?? policy.approvers;
   const group = rule?.group ?? policy.group;
-  const reasons: string[] = [`${index === -1 ? 'default policy' : `rule ${index}`}: ${required} approval(s) from group ${group}`];
+  const reasons: string[] = [
+    `${index === -1 ? 'default policy' : `rule ${index}`}: ${required} approval(s) from group ${group}`,
+  ];
   let tier = 'base';
   const downloads = input.weeklyDownloads ?? policy.weeklyDownloads[input.package];
   if (rule !== undefined && downloads !== undefined) {
@@ -82,7 +84,9 @@ export function evaluatePolicy(policy: PolicyConfig, input: PolicyInput): Decisi
     if (hit !== undefined && hit.approvers > required) {
       required = hit.approvers;
       tier = `>${hit.weeklyDownloadsAbove}/week`;
-      reasons.push(`exposure ${downloads} weekly downloads > ${hit.weeklyDownloadsAbove}: ${required} approval(s)`);
+      reasons.push(
+        `exposure ${downloads} weekly downloads > ${hit.weeklyDownloadsAbove}: ${required} approval(s)`,
+      );
     }
   }
   const mode = rule?.installScripts ?? policy.installScripts;
@@ -97,5 +101,14 @@ export function evaluatePolicy(policy: PolicyConfig, input: PolicyInput): Decisi
     } else reasons.push('install scripts added or changed: allowed by policy');
   }
   const publishMode = rule?.publishMode ?? policy.publishMode ?? 'gate';
-  return { allow, reasons, requiredApprovals: required, group, rule: index === -1 ? 'default' : index, exposureTier: tier, policyVersion: policyVersionOf(policy), publishMode };
+  return {
+    allow,
+    reasons,
+    requiredApprovals: required,
+    group,
+    rule: index === -1 ? 'default' : index,
+    exposureTier: tier,
+    policyVersion: policyVersionOf(policy),
+    publishMode,
+  };
 }

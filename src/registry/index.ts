@@ -1,5 +1,12 @@
 /** Registries behind the gate: an npm registry over HTTP, or pubgate's own storage. */
-export type { Registry, PublishInput, PublishOutcome, VersionState, TarballResponse, BlobStore } from './registry.ts';
+export type {
+  Registry,
+  PublishInput,
+  PublishOutcome,
+  VersionState,
+  TarballResponse,
+  BlobStore,
+} from './registry.ts';
 export { tarballFileName, gateTarballUrl } from './registry.ts';
 export { NpmHttpRegistry } from './npm-http-registry.ts';
 export type { NpmHttpRegistryOptions } from './npm-http-registry.ts';

@@ -46,7 +46,10 @@ export class NpmHttpRegistry implements Registry {
   async #fetch(operation: string, path: string, init: RequestInit = {}): Promise<Response> {
     // The publish credential leaves the gate only when it is needed: publishes (and reads of a
     // private upstream when configured).
-    const token = operation === 'publish' || this.#options.authenticateReads === true ? await this.#options.credential() : undefined;
+    const token =
+      operation === 'publish' || this.#options.authenticateReads === true
+        ? await this.#options.credential()
+        : undefined;
     const headers = new Headers(init.headers);
     if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
     headers.set('user-agent', 'pubgate/0.1');
@@ -62,22 +65,32 @@ export class NpmHttpRegistry implements Registry {
       return response;
     } catch (cause) {
       this.#options.observe?.(operation, (performance.now() - started) / 1000, false);
-      throw new UpstreamError('ERR_UPSTREAM_UNREACHABLE', `the upstream registry did not answer (${operation})`, { cause });
+      throw new UpstreamError(
+        'ERR_UPSTREAM_UNREACHABLE',
+        `the upstream registry did not answer (${operation})`,
+        { cause },
+      );
     }
   }
 
   async #packumentRaw(name: string): Promise<Record<string, unknown> | undefined> {
-    const response = await this.#fetch('packument', escapeName(name), { headers: { accept: 'application/json' } });
+    const response = await this.#fetch('packument', escapeName(name), {
+      headers: { accept: 'application/json' },
+    });
     if (response.status === 404) {
       await response.body?.cancel();
       return undefined;
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new UpstreamError('ERR_UPSTREAM_STATUS', `the upstream registry answered ${response.status} for a package document`);
+      throw new UpstreamError(
+        'ERR_UPSTREAM_STATUS',
+        `the upstream registry answered ${response.status} for a package document`,
+      );
     }
     const body: unknown = await response.json();
-    if (!isRecord(body)) throw new UpstreamError('ERR_UPSTREAM_BAD_RESPONSE', 'the upstream package document is not an object');
+    if (!isRecord(body))
+      throw new UpstreamError('ERR_UPSTREAM_BAD_RESPONSE', 'the upstream package document is not an object');
     return body;
   }
 
@@ -106,7 +119,10 @@ export class NpmHttpRegistry implements Registry {
     }
     if (!response.ok || response.body === null) {
       await response.body?.cancel();
-      throw new UpstreamError('ERR_UPSTREAM_STATUS', `the upstream registry answered ${response.status} for a tarball`);
+      throw new UpstreamError(
+        'ERR_UPSTREAM_STATUS',
+        `the upstream registry answered ${response.status} for a tarball`,
+      );
     }
     const length = response.headers.get('content-length');
     return { body: response.body, size: length === null ? undefined : Number(length) };
@@ -125,16 +141,27 @@ export class NpmHttpRegistry implements Registry {
     const file = `${input.name}-${input.version}.tgz`;
     const manifest = {
       ...input.manifest,
-      dist: { ...(input.manifest['dist'] as Record<string, unknown>), tarball: `${this.#options.url}/${input.name}/-/${tarballFileName(input.name, input.version)}` },
+      dist: {
+        ...(input.manifest['dist'] as Record<string, unknown>),
+        tarball: `${this.#options.url}/${input.name}/-/${tarballFileName(input.name, input.version)}`,
+      },
     };
     const body = JSON.stringify({
       _id: input.name,
       name: input.name,
-      ...(typeof input.manifest['description'] === 'string' ? { description: input.manifest['description'] } : {}),
+      ...(typeof input.manifest['description'] === 'string'
+        ? { description: input.manifest['description'] }
+        : {}),
       'dist-tags': { [input.tag]: input.version },
       versions: { [input.version]: manifest },
       ...(input.access === null ? {} : { access: input.access }),
-      _attachments: { [file]: { content_type: 'application/octet-stream', data: input.tarball.toString('base64'), length: input.tarball.length } },
+      _attachments: {
+        [file]: {
+          content_type: 'application/octet-stream',
+          data: input.tarball.toString('base64'),
+          length: input.tarball.length,
+        },
+      },
     });
     const response = await this.#fetch('publish', escapeName(input.name), {
       method: 'PUT',
@@ -149,9 +176,15 @@ export class NpmHttpRegistry implements Registry {
       const state = await this.versionState(input.name, input.version);
       if (state.exists && state.integrity === input.integrity) return 'already-published';
       if (state.exists) {
-        throw new ConflictError('ERR_UPSTREAM_VERSION_CONFLICT', `${input.name}@${input.version} already exists upstream with different contents`);
+        throw new ConflictError(
+          'ERR_UPSTREAM_VERSION_CONFLICT',
+          `${input.name}@${input.version} already exists upstream with different contents`,
+        );
       }
     }
-    throw new UpstreamError('ERR_UPSTREAM_PUBLISH_FAILED', `the upstream registry answered ${response.status} to the publish`);
+    throw new UpstreamError(
+      'ERR_UPSTREAM_PUBLISH_FAILED',
+      `the upstream registry answered ${response.status} to the publish`,
+    );
   }
 }

@@ -16,7 +16,8 @@ export interface PublishInput {
 export type PublishOutcome = 'published' | 'already-published';
 
 /** The state of one version in the registry. */
-export type VersionState = { readonly exists: false } | { readonly exists: true; readonly integrity: string | undefined };
+export type VersionState =
+  { readonly exists: false } | { readonly exists: true; readonly integrity: string | undefined };
 
 /** A streamed tarball. */
 export interface TarballResponse {

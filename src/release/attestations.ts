@@ -38,14 +38,29 @@ export class AttestationService {
 
   /** The stored attestation bundle of a release, or undefined. */
   async get(releaseId: string): Promise<SigstoreBundleJson | undefined> {
-    const row = await this.#store.db.selectFrom('attestations').select('bundle').where('release_id', '=', releaseId).executeTakeFirst();
+    const row = await this.#store.db
+      .selectFrom('attestations')
+      .select('bundle')
+      .where('release_id', '=', releaseId)
+      .executeTakeFirst();
     return row === undefined ? undefined : (JSON.parse(row.bundle) as SigstoreBundleJson);
   }
 
   /** The attestation of the published package@version, or undefined. */
-  async forVersion(name: string, version: string): Promise<{ releaseId: string; bundle: SigstoreBundleJson } | undefined> {
-    const row = await this.#store.db.selectFrom('attestations').select(['release_id', 'bundle']).where('package', '=', name).where('version', '=', version).orderBy('created_at', 'desc').executeTakeFirst();
-    return row === undefined ? undefined : { releaseId: row.release_id, bundle: JSON.parse(row.bundle) as SigstoreBundleJson };
+  async forVersion(
+    name: string,
+    version: string,
+  ): Promise<{ releaseId: string; bundle: SigstoreBundleJson } | undefined> {
+    const row = await this.#store.db
+      .selectFrom('attestations')
+      .select(['release_id', 'bundle'])
+      .where('package', '=', name)
+      .where('version', '=', version)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : { releaseId: row.release_id, bundle: JSON.parse(row.bundle) as SigstoreBundleJson };
   }
 
   /** Signs the attestation of an approved release once; returns the stored bundle. */
@@ -60,8 +75,18 @@ export class AttestationService {
       .where('approvals.decision', '=', 'approve')
       .orderBy('approvals.at')
       .execute();
-    const approvedEvent = await this.#store.db.selectFrom('audit_events').select('at').where('subject', '=', `release:${release.id}`).where('action', '=', 'release.approved').orderBy('seq', 'desc').executeTakeFirst();
-    const workload = (release.checks.find((c) => c.name === 'request')?.details as { workload?: Record<string, string> | null } | undefined)?.workload ?? null;
+    const approvedEvent = await this.#store.db
+      .selectFrom('audit_events')
+      .select('at')
+      .where('subject', '=', `release:${release.id}`)
+      .where('action', '=', 'release.approved')
+      .orderBy('seq', 'desc')
+      .executeTakeFirst();
+    const workload =
+      (
+        release.checks.find((c) => c.name === 'request')?.details as
+          { workload?: Record<string, string> | null } | undefined
+      )?.workload ?? null;
     const signer = await this.#keys.activeSigner();
     const { bundle } = await signReleaseAttestation({
       signer,
@@ -72,14 +97,33 @@ export class AttestationService {
         sha512: sha512HexOf(release.integrity),
         predicate: {
           releaseId: release.id,
-          policy: { id: String(release.policy.rule ?? 'default'), version: String(release.policy.policyVersion ?? ''), requiredApprovals: release.requiredApprovals },
+          policy: {
+            id: String(release.policy.rule ?? 'default'),
+            version: String(release.policy.policyVersion ?? ''),
+            requiredApprovals: release.requiredApprovals,
+          },
           requester: { identity: `${release.requester.kind}:${release.requester.id}` },
-          approvers: approvals.map((a) => ({ identity: a.name, credentialId: a.credential_id, assertionSha256: a.assertion_sha256, at: a.at })),
-          build: workload === null ? null : { identity: `${workload['provider'] ?? 'oidc'}:${workload['repository'] ?? ''}`, issuer: workload['issuer'] ?? '', claims: { ...workload } },
+          approvers: approvals.map((a) => ({
+            identity: a.name,
+            credentialId: a.credential_id,
+            assertionSha256: a.assertion_sha256,
+            at: a.at,
+          })),
+          build:
+            workload === null
+              ? null
+              : {
+                  identity: `${workload['provider'] ?? 'oidc'}:${workload['repository'] ?? ''}`,
+                  issuer: workload['issuer'] ?? '',
+                  claims: { ...workload },
+                },
           checks: release.checks
             .filter((c) => c.name !== 'diff' && c.name !== 'request' && c.name !== 'policy')
             .map((c) => ({ name: c.name, result: (c.ok ? 'pass' : 'fail') as ReleaseCheckResult })),
-          times: { requestedAt: release.createdAt, approvedAt: approvedEvent?.at ?? this.#now().toISOString() },
+          times: {
+            requestedAt: release.createdAt,
+            approvedAt: approvedEvent?.at ?? this.#now().toISOString(),
+          },
         },
       },
     });
@@ -87,11 +131,23 @@ export class AttestationService {
     await this.#store.transaction(async (tx) => {
       const inserted = await tx
         .insertInto('attestations')
-        .values({ release_id: release.id, package: release.package, version: release.version, key_id: signer.keyId, bundle: JSON.stringify(bundle), created_at: now })
+        .values({
+          release_id: release.id,
+          package: release.package,
+          version: release.version,
+          key_id: signer.keyId,
+          bundle: JSON.stringify(bundle),
+          created_at: now,
+        })
         .onConflict((oc) => oc.column('release_id').doNothing())
         .executeTakeFirst();
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
-        await this.#audit.appendIn(tx, { actor: 'gate', action: 'release.attested', subject: `release:${release.id}`, data: { keyId: signer.keyId, predicateType: RELEASE_PREDICATE_TYPE, approvers: approvals.length } });
+        await this.#audit.appendIn(tx, {
+          actor: 'gate',
+          action: 'release.attested',
+          subject: `release:${release.id}`,
+          data: { keyId: signer.keyId, predicateType: RELEASE_PREDICATE_TYPE, approvers: approvals.length },
+        });
       }
     });
     // Another instance may have signed first; the stored one is the attestation.
@@ -102,9 +158,19 @@ export class AttestationService {
   async verifyBeforePublish(release: Release, tarball: Buffer): Promise<void> {
     const bundle = await this.ensure(release);
     try {
-      await verifyRelease({ bundle, artifact: tarball, expected: { name: release.package, version: release.version }, keys: this.#keys, now: this.#now() });
+      await verifyRelease({
+        bundle,
+        artifact: tarball,
+        expected: { name: release.package, version: release.version },
+        keys: this.#keys,
+        now: this.#now(),
+      });
     } catch (cause) {
-      throw new IntegrityError('ERR_RELEASE_ATTESTATION_INVALID', `the release attestation of ${release.id} does not verify; not publishing`, { cause });
+      throw new IntegrityError(
+        'ERR_RELEASE_ATTESTATION_INVALID',
+        `the release attestation of ${release.id} does not verify; not publishing`,
+        { cause },
+      );
     }
   }
 }

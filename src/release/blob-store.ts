@@ -59,10 +59,17 @@ export class FsBlobStore implements BlobStore {
     try {
       bytes = await readFile(this.#path(hex));
     } catch (cause) {
-      throw new NotFoundError('ERR_BLOB_MISSING', `blob ${hex.slice(0, 16)}… is missing from the blob store`, { cause });
+      throw new NotFoundError(
+        'ERR_BLOB_MISSING',
+        `blob ${hex.slice(0, 16)}… is missing from the blob store`,
+        { cause },
+      );
     }
     if (createHash('sha512').update(bytes).digest('hex') !== hex) {
-      throw new IntegrityError('ERR_BLOB_CORRUPT', `blob ${hex.slice(0, 16)}… does not match its digest; it was changed on disk`);
+      throw new IntegrityError(
+        'ERR_BLOB_CORRUPT',
+        `blob ${hex.slice(0, 16)}… does not match its digest; it was changed on disk`,
+      );
     }
     return bytes;
   }

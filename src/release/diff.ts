@@ -20,16 +20,27 @@ export interface PackageDiff {
   readonly added: ReadonlyArray<{ path: string; size: number }>;
   readonly removed: ReadonlyArray<{ path: string; size: number }>;
   readonly changed: ReadonlyArray<{ path: string; from: number; to: number }>;
-  readonly installScripts: ReadonlyArray<{ name: string; change: 'added' | 'changed' | 'removed'; command: string }>;
+  readonly installScripts: ReadonlyArray<{
+    name: string;
+    change: 'added' | 'changed' | 'removed';
+    command: string;
+  }>;
   readonly dependenciesAdded: ReadonlyArray<{ name: string; range: string; kind: string }>;
   readonly newNativeBinaries: readonly string[];
   readonly newMinified: readonly string[];
 }
 
-const DEPENDENCY_KINDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies'] as const;
+const DEPENDENCY_KINDS = [
+  'dependencies',
+  'optionalDependencies',
+  'peerDependencies',
+  'bundleDependencies',
+] as const;
 
 function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /** Compares `next` with `previous` (undefined for a package's first version). */
@@ -41,23 +52,36 @@ export function diffPackages(previous: PackageSnapshot | undefined, next: Packag
   const changed = next.files.filter((f) => before.has(f.path) && before.get(f.path)!.sha256 !== f.sha256);
   const scriptsBefore = record(previous?.packageJson['scripts']);
   const scriptsAfter = record(next.packageJson['scripts']);
-  const installScripts: Array<{ name: string; change: 'added' | 'changed' | 'removed'; command: string }> = [];
+  const installScripts: Array<{ name: string; change: 'added' | 'changed' | 'removed'; command: string }> =
+    [];
   for (const name of INSTALL_SCRIPTS) {
     const was = scriptsBefore[name];
     const is = scriptsAfter[name];
-    if (typeof is === 'string' && was === undefined) installScripts.push({ name, change: 'added', command: is.slice(0, 500) });
-    else if (typeof is === 'string' && is !== was) installScripts.push({ name, change: 'changed', command: is.slice(0, 500) });
-    else if (is === undefined && typeof was === 'string') installScripts.push({ name, change: 'removed', command: was.slice(0, 500) });
+    if (typeof is === 'string' && was === undefined)
+      installScripts.push({ name, change: 'added', command: is.slice(0, 500) });
+    else if (typeof is === 'string' && is !== was)
+      installScripts.push({ name, change: 'changed', command: is.slice(0, 500) });
+    else if (is === undefined && typeof was === 'string')
+      installScripts.push({ name, change: 'removed', command: was.slice(0, 500) });
   }
   // A binding.gyp makes npm run `node-gyp rebuild` on install even without an install script.
-  if (after.has('package/binding.gyp') && !before.has('package/binding.gyp') && scriptsAfter['install'] === undefined) {
-    installScripts.push({ name: 'install', change: 'added', command: 'node-gyp rebuild (implied by binding.gyp)' });
+  if (
+    after.has('package/binding.gyp') &&
+    !before.has('package/binding.gyp') &&
+    scriptsAfter['install'] === undefined
+  ) {
+    installScripts.push({
+      name: 'install',
+      change: 'added',
+      command: 'node-gyp rebuild (implied by binding.gyp)',
+    });
   }
   const dependenciesAdded: Array<{ name: string; range: string; kind: string }> = [];
   for (const kind of DEPENDENCY_KINDS) {
     const was = record(previous?.packageJson[kind]);
     for (const [name, range] of Object.entries(record(next.packageJson[kind]))) {
-      if (!Object.hasOwn(was, name)) dependenciesAdded.push({ name, range: String(range).slice(0, 200), kind });
+      if (!Object.hasOwn(was, name))
+        dependenciesAdded.push({ name, range: String(range).slice(0, 200), kind });
     }
   }
   const isNew = (f: TarballFile): boolean => !before.has(f.path) || before.get(f.path)!.sha256 !== f.sha256;

@@ -1,11 +1,23 @@
 /** Releases: validation of received packages, the state machine, the blob store, the publisher. */
 export { ReleaseService, sha512HexOf } from './release-service.ts';
-export type { Release, Requester, CheckResult, ReleaseServiceOptions, SubmitOptions, SecretFinding } from './release-service.ts';
+export type {
+  Release,
+  Requester,
+  CheckResult,
+  ReleaseServiceOptions,
+  SubmitOptions,
+  SecretFinding,
+} from './release-service.ts';
 export { RELEASE_STATES, FINAL_STATES, TRANSITIONS } from './states.ts';
 export type { ReleaseState } from './states.ts';
 export { FsBlobStore } from './blob-store.ts';
 export type { BlobStore } from './blob-store.ts';
-export { validatePublishDocument, maxPublishBodyBytes, jsonDepthExceeds, assertValidPackageName } from './publish-document.ts';
+export {
+  validatePublishDocument,
+  maxPublishBodyBytes,
+  jsonDepthExceeds,
+  assertValidPackageName,
+} from './publish-document.ts';
 export type { ValidatedPublish, PublishLimits } from './publish-document.ts';
 export { inspectTarball, assertSafeEntryPath } from './tarball.ts';
 export type { TarballInspection, TarballFile, TarballLimits } from './tarball.ts';

@@ -75,7 +75,8 @@ function assertNoForbiddenKeys(root: unknown): void {
     if (Array.isArray(value)) stack.push(...value);
     else if (isRecord(value)) {
       for (const key of Object.keys(value)) {
-        if (FORBIDDEN_KEYS.has(key)) fail('ERR_PUBLISH_FORBIDDEN_KEY', `the document contains a "${key}" key`);
+        if (FORBIDDEN_KEYS.has(key))
+          fail('ERR_PUBLISH_FORBIDDEN_KEY', `the document contains a "${key}" key`);
         stack.push(value[key]);
       }
     }
@@ -84,7 +85,8 @@ function assertNoForbiddenKeys(root: unknown): void {
 
 /** Checks an npm package name against npm's rules for new packages. */
 export function assertValidPackageName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) fail('ERR_PUBLISH_BAD_NAME', 'the package name is missing');
+  if (typeof name !== 'string' || name.length === 0)
+    fail('ERR_PUBLISH_BAD_NAME', 'the package name is missing');
   const result = validatePackageName(name);
   if (!result.validForNewPackages) {
     const why = [...(result.errors ?? []), ...(result.warnings ?? [])].join('; ');
@@ -94,7 +96,14 @@ export function assertValidPackageName(name: unknown): asserts name is string {
 
 function assertValidTag(tag: string): void {
   // npm refuses tags that parse as semver ranges (they would shadow version specs) and non-URL-safe tags.
-  if (tag.length === 0 || tag.length > 128 || encodeURIComponent(tag) !== tag || semver.validRange(tag) !== null || tag === 'constructor' || tag === 'prototype') {
+  if (
+    tag.length === 0 ||
+    tag.length > 128 ||
+    encodeURIComponent(tag) !== tag ||
+    semver.validRange(tag) !== null ||
+    tag === 'constructor' ||
+    tag === 'prototype'
+  ) {
     fail('ERR_PUBLISH_BAD_TAG', `invalid dist-tag ${JSON.stringify(tag.slice(0, 128))}`);
   }
 }
@@ -108,7 +117,8 @@ function parseIntegrity(integrity: unknown): string {
     const match = /^(sha512|sha384|sha256|sha1)-([A-Za-z0-9+/]+={0,2})(\?.*)?$/.exec(part);
     if (match === null) fail('ERR_PUBLISH_BAD_INTEGRITY', 'dist.integrity is not a valid SRI string');
     if (match[1] === 'sha512') {
-      if (sha512 !== undefined && sha512 !== match[2]) fail('ERR_PUBLISH_INTEGRITY_MISMATCH', 'dist.integrity lists two different sha512 digests');
+      if (sha512 !== undefined && sha512 !== match[2])
+        fail('ERR_PUBLISH_INTEGRITY_MISMATCH', 'dist.integrity lists two different sha512 digests');
       sha512 = match[2];
     }
   }
@@ -124,11 +134,16 @@ export interface ValidatePublishOptions {
 }
 
 /** Validates a raw publish body end to end; returns the parsed release or throws `ERR_PUBLISH_*` / `ERR_TARBALL_*`. */
-export async function validatePublishDocument(body: Buffer, options: ValidatePublishOptions): Promise<ValidatedPublish> {
+export async function validatePublishDocument(
+  body: Buffer,
+  options: ValidatePublishOptions,
+): Promise<ValidatedPublish> {
   const { limits } = options;
-  if (body.length > maxPublishBodyBytes(limits)) fail('ERR_PUBLISH_TOO_LARGE', 'the publish document is larger than the configured limit');
+  if (body.length > maxPublishBodyBytes(limits))
+    fail('ERR_PUBLISH_TOO_LARGE', 'the publish document is larger than the configured limit');
   const text = body.toString('utf8');
-  if (jsonDepthExceeds(text, limits.jsonDepth)) fail('ERR_PUBLISH_TOO_DEEP', `the publish document nests deeper than ${limits.jsonDepth} levels`);
+  if (jsonDepthExceeds(text, limits.jsonDepth))
+    fail('ERR_PUBLISH_TOO_DEEP', `the publish document nests deeper than ${limits.jsonDepth} levels`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -141,16 +156,22 @@ export async function validatePublishDocument(body: Buffer, options: ValidatePub
   assertValidPackageName(options.urlName);
   const name = doc['name'];
   if (name !== options.urlName) fail('ERR_PUBLISH_NAME_MISMATCH', 'the document name does not match the URL');
-  if (doc['_id'] !== undefined && doc['_id'] !== name) fail('ERR_PUBLISH_NAME_MISMATCH', 'the document _id does not match its name');
+  if (doc['_id'] !== undefined && doc['_id'] !== name)
+    fail('ERR_PUBLISH_NAME_MISMATCH', 'the document _id does not match its name');
 
   const attachments = doc['_attachments'];
   if (!isRecord(attachments) || Object.keys(attachments).length === 0) {
-    fail('ERR_PUBLISH_NO_ATTACHMENT', 'the request carries no tarball; the gate accepts publishes only (deprecate, unpublish and dist-tag changes are not supported through it)');
+    fail(
+      'ERR_PUBLISH_NO_ATTACHMENT',
+      'the request carries no tarball; the gate accepts publishes only (deprecate, unpublish and dist-tag changes are not supported through it)',
+    );
   }
   const versions = doc['versions'];
-  if (!isRecord(versions) || Object.keys(versions).length !== 1) fail('ERR_PUBLISH_BAD_VERSIONS', 'the document must carry exactly one version');
+  if (!isRecord(versions) || Object.keys(versions).length !== 1)
+    fail('ERR_PUBLISH_BAD_VERSIONS', 'the document must carry exactly one version');
   const version = Object.keys(versions)[0]!;
-  if (semver.valid(version) !== version) fail('ERR_PUBLISH_BAD_VERSION', `"${version.slice(0, 64)}" is not a valid semver version`);
+  if (semver.valid(version) !== version)
+    fail('ERR_PUBLISH_BAD_VERSION', `"${version.slice(0, 64)}" is not a valid semver version`);
   const manifest = versions[version];
   if (!isRecord(manifest)) fail('ERR_PUBLISH_BAD_VERSIONS', 'the version document is not an object');
   if (manifest['name'] !== name || manifest['version'] !== version) {
@@ -158,10 +179,12 @@ export async function validatePublishDocument(body: Buffer, options: ValidatePub
   }
 
   const tags = doc['dist-tags'];
-  if (!isRecord(tags) || Object.keys(tags).length !== 1) fail('ERR_PUBLISH_BAD_TAG', 'the document must carry exactly one dist-tag');
+  if (!isRecord(tags) || Object.keys(tags).length !== 1)
+    fail('ERR_PUBLISH_BAD_TAG', 'the document must carry exactly one dist-tag');
   const tag = Object.keys(tags)[0]!;
   assertValidTag(tag);
-  if (tags[tag] !== version) fail('ERR_PUBLISH_BAD_TAG', 'the dist-tag does not point at the published version');
+  if (tags[tag] !== version)
+    fail('ERR_PUBLISH_BAD_TAG', 'the dist-tag does not point at the published version');
 
   const expectedAttachment = `${name}-${version}.tgz`;
   const keys = Object.keys(attachments);
@@ -169,21 +192,32 @@ export async function validatePublishDocument(body: Buffer, options: ValidatePub
     fail('ERR_PUBLISH_BAD_ATTACHMENT', `expected exactly one attachment named ${expectedAttachment}`);
   }
   const attachment = attachments[expectedAttachment];
-  if (!isRecord(attachment) || typeof attachment['data'] !== 'string') fail('ERR_PUBLISH_BAD_ATTACHMENT', 'the attachment has no data');
+  if (!isRecord(attachment) || typeof attachment['data'] !== 'string')
+    fail('ERR_PUBLISH_BAD_ATTACHMENT', 'the attachment has no data');
   const data = attachment['data'];
-  if (data.length % 4 !== 0 || !BASE64.test(data)) fail('ERR_PUBLISH_BAD_BASE64', 'the attachment data is not canonical base64');
-  if (body.length - data.length > limits.manifestBytes) fail('ERR_PUBLISH_MANIFEST_TOO_LARGE', `the document without its tarball is larger than ${limits.manifestBytes} bytes`);
+  if (data.length % 4 !== 0 || !BASE64.test(data))
+    fail('ERR_PUBLISH_BAD_BASE64', 'the attachment data is not canonical base64');
+  if (body.length - data.length > limits.manifestBytes)
+    fail(
+      'ERR_PUBLISH_MANIFEST_TOO_LARGE',
+      `the document without its tarball is larger than ${limits.manifestBytes} bytes`,
+    );
   const tarball = Buffer.from(data, 'base64');
-  if (tarball.length > limits.tarballBytes) fail('ERR_PUBLISH_TOO_LARGE', `the tarball is larger than ${limits.tarballBytes} bytes`);
+  if (tarball.length > limits.tarballBytes)
+    fail('ERR_PUBLISH_TOO_LARGE', `the tarball is larger than ${limits.tarballBytes} bytes`);
   if (typeof attachment['length'] !== 'number' || attachment['length'] !== tarball.length) {
-    fail('ERR_PUBLISH_LENGTH_MISMATCH', `the attachment length field does not match its ${tarball.length} decoded bytes`);
+    fail(
+      'ERR_PUBLISH_LENGTH_MISMATCH',
+      `the attachment length field does not match its ${tarball.length} decoded bytes`,
+    );
   }
 
   const dist = manifest['dist'];
   if (!isRecord(dist)) fail('ERR_PUBLISH_NO_INTEGRITY', 'the version document has no dist');
   const claimed = parseIntegrity(dist['integrity']);
   const sha512 = createHash('sha512').update(tarball).digest();
-  if (claimed !== sha512.toString('base64')) fail('ERR_PUBLISH_INTEGRITY_MISMATCH', 'dist.integrity does not match the tarball');
+  if (claimed !== sha512.toString('base64'))
+    fail('ERR_PUBLISH_INTEGRITY_MISMATCH', 'dist.integrity does not match the tarball');
   const shasum = createHash('sha1').update(tarball).digest('hex');
   if (typeof dist['shasum'] !== 'string' || dist['shasum'].toLowerCase() !== shasum) {
     fail('ERR_PUBLISH_SHASUM_MISMATCH', 'dist.shasum does not match the tarball');
@@ -191,7 +225,10 @@ export async function validatePublishDocument(body: Buffer, options: ValidatePub
 
   const inspection = await inspectTarball(tarball, limits);
   if (inspection.packageJson['name'] !== name || inspection.packageJson['version'] !== version) {
-    fail('ERR_PUBLISH_TARBALL_MISMATCH', 'package.json inside the tarball names a different package or version than the document');
+    fail(
+      'ERR_PUBLISH_TARBALL_MISMATCH',
+      'package.json inside the tarball names a different package or version than the document',
+    );
   }
   const access = typeof doc['access'] === 'string' ? doc['access'] : null;
   return {

@@ -86,7 +86,10 @@ export interface ReleaseServiceOptions {
   /** Throws `ERR_LOCKDOWN` when a lockdown covers the package or identity (the kill switch). */
   readonly assertOpen?: (what: { package?: string; identity?: string }) => Promise<void>;
   /** Called with every secret found (the gate revokes leaked pubgate credentials). */
-  readonly onSecretsFound?: (findings: readonly SecretFinding[], where: { package: string; version: string }) => Promise<void>;
+  readonly onSecretsFound?: (
+    findings: readonly SecretFinding[],
+    where: { package: string; version: string },
+  ) => Promise<void>;
 }
 
 /** A secret finding as the release records it: what, where, and a redacted preview. */
@@ -182,12 +185,18 @@ export class ReleaseService {
 
   /** Validates and holds a publish. Nothing is stored unless every check passes. */
   async submit(options: SubmitOptions): Promise<Release> {
-    const validated = await validatePublishDocument(options.body, { urlName: options.urlName, limits: this.#o.limits });
+    const validated = await validatePublishDocument(options.body, {
+      urlName: options.urlName,
+      limits: this.#o.limits,
+    });
     options.authorize(validated.name);
     await this.#o.assertOpen?.({ package: validated.name, identity: options.requester.id });
     const upstream = await this.#o.registry.versionState(validated.name, validated.version);
     if (upstream.exists) {
-      throw new ConflictError('ERR_PUBLISH_VERSION_EXISTS', `${validated.name}@${validated.version} is already published; bump the version`);
+      throw new ConflictError(
+        'ERR_PUBLISH_VERSION_EXISTS',
+        `${validated.name}@${validated.version} is already published; bump the version`,
+      );
     }
     const diff = diffPackages(await this.#previousSnapshot(validated.name, validated.version), {
       version: validated.version,
@@ -199,19 +208,37 @@ export class ReleaseService {
     if (secrets.length > 0) {
       await this.#o.onSecretsFound?.(secrets, { package: validated.name, version: validated.version });
       if ((this.#o.policy.secrets ?? 'block') === 'block') {
-        const list = secrets.slice(0, 10).map((f) => `${f.ruleTitle} in ${f.path}:${f.line} (${f.preview})`).join('; ');
-        throw new AuthError('ERR_POLICY_SECRET_FOUND', `the tarball contains ${secrets.length} secret(s): ${list}. Remove them from the package, rotate them, and publish a new version`, {
-          details: { findings: secrets.map(({ ruleId, path, line, preview }) => ({ ruleId, path, line, preview })) },
-        });
+        const list = secrets
+          .slice(0, 10)
+          .map((f) => `${f.ruleTitle} in ${f.path}:${f.line} (${f.preview})`)
+          .join('; ');
+        throw new AuthError(
+          'ERR_POLICY_SECRET_FOUND',
+          `the tarball contains ${secrets.length} secret(s): ${list}. Remove them from the package, rotate them, and publish a new version`,
+          {
+            details: {
+              findings: secrets.map(({ ruleId, path, line, preview }) => ({ ruleId, path, line, preview })),
+            },
+          },
+        );
       }
     }
     const downloads = await this.#o.weeklyDownloads?.(validated.name).catch(() => undefined);
-    const decision = evaluatePolicy(this.#o.policy, { package: validated.name, weeklyDownloads: downloads, installScriptsChanged: installScriptsChanged(diff) });
+    const decision = evaluatePolicy(this.#o.policy, {
+      package: validated.name,
+      weeklyDownloads: downloads,
+      installScriptsChanged: installScriptsChanged(diff),
+    });
     if (!decision.allow) {
-      throw new AuthError('ERR_POLICY_BLOCKED', `the release policy blocks this release: ${decision.reasons.join('; ')}`, { details: { reasons: decision.reasons } });
+      throw new AuthError(
+        'ERR_POLICY_BLOCKED',
+        `the release policy blocks this release: ${decision.reasons.join('; ')}`,
+        { details: { reasons: decision.reasons } },
+      );
     }
     const blob = await this.#o.blobs.put(validated.tarball);
-    if (blob !== validated.sha512Hex) throw new PubgateError('ERR_BLOB_CORRUPT', 'blob store returned a different digest');
+    if (blob !== validated.sha512Hex)
+      throw new PubgateError('ERR_BLOB_CORRUPT', 'blob store returned a different digest');
     return this.#hold(validated, options, diff, decision, found);
   }
 
@@ -220,38 +247,81 @@ export class ReleaseService {
     try {
       const packument = await this.#o.registry.getPackument(name, '');
       const versions = (packument?.['versions'] ?? {}) as Record<string, { dist?: { tarball?: string } }>;
-      const previous = semver.rsort(Object.keys(versions).filter((v) => semver.valid(v) !== null && semver.lt(v, version)))[0];
+      const previous = semver.rsort(
+        Object.keys(versions).filter((v) => semver.valid(v) !== null && semver.lt(v, version)),
+      )[0];
       if (previous === undefined) return undefined;
-      const file = String(versions[previous]?.dist?.tarball ?? '').split('/').pop() ?? '';
+      const file =
+        String(versions[previous]?.dist?.tarball ?? '')
+          .split('/')
+          .pop() ?? '';
       const tarball = await this.#o.registry.getTarball(name, file);
       if (tarball === undefined) return undefined;
-      const bytes = tarball.body instanceof Uint8Array ? tarball.body : new Uint8Array(await new Response(tarball.body).arrayBuffer());
+      const bytes =
+        tarball.body instanceof Uint8Array
+          ? tarball.body
+          : new Uint8Array(await new Response(tarball.body).arrayBuffer());
       if (bytes.length > this.#o.limits.tarballBytes) return undefined;
       const inspection = await inspectTarball(bytes, this.#o.limits);
       return { version: previous, packageJson: inspection.packageJson, files: inspection.files };
     } catch (error) {
       // Without the previous version everything counts as new: install scripts then need the extra approval.
-      this.#o.logger.warn({ package: name, code: error instanceof PubgateError ? error.code : 'ERR_INTERNAL' }, 'previous version unavailable for the diff');
+      this.#o.logger.warn(
+        { package: name, code: error instanceof PubgateError ? error.code : 'ERR_INTERNAL' },
+        'previous version unavailable for the diff',
+      );
       return undefined;
     }
   }
 
-  async #hold(validated: ValidatedPublish, options: SubmitOptions, diff: PackageDiff, decision: Decision, found: readonly SecretFinding[]): Promise<Release> {
+  async #hold(
+    validated: ValidatedPublish,
+    options: SubmitOptions,
+    diff: PackageDiff,
+    decision: Decision,
+    found: readonly SecretFinding[],
+  ): Promise<Release> {
     const now = this.#now();
     const id = randomUUID();
     const checks: CheckResult[] = [
       { name: 'document', ok: true },
       { name: 'integrity', ok: true, details: { integrity: validated.integrity, shasum: validated.shasum } },
-      { name: 'tarball', ok: true, details: { files: validated.inspection.files.length, unpackedBytes: validated.inspection.unpackedBytes } },
+      {
+        name: 'tarball',
+        ok: true,
+        details: {
+          files: validated.inspection.files.length,
+          unpackedBytes: validated.inspection.unpackedBytes,
+        },
+      },
       { name: 'version-unpublished', ok: true },
       { name: 'diff', ok: true, details: { ...diff } },
       { name: 'policy', ok: true, details: { ...decision } },
       {
         name: 'secret-scan',
         ok: found.every((f) => f.kind !== 'secret'),
-        details: { scanned: this.#o.scanTarball !== undefined, findings: found.map(({ ruleId, ruleTitle, severity, kind, path, line, preview }) => ({ ruleId, ruleTitle, severity, kind, path, line, preview })) },
+        details: {
+          scanned: this.#o.scanTarball !== undefined,
+          findings: found.map(({ ruleId, ruleTitle, severity, kind, path, line, preview }) => ({
+            ruleId,
+            ruleTitle,
+            severity,
+            kind,
+            path,
+            line,
+            preview,
+          })),
+        },
       },
-      { name: 'request', ok: true, details: { ip: options.origin?.ip ?? null, userAgent: options.origin?.userAgent.slice(0, 200) ?? null, workload: options.workload ?? null } },
+      {
+        name: 'request',
+        ok: true,
+        details: {
+          ip: options.origin?.ip ?? null,
+          userAgent: options.origin?.userAgent.slice(0, 200) ?? null,
+          workload: options.workload ?? null,
+        },
+      },
     ];
     const row: ReleasesTable = {
       id,
@@ -288,41 +358,83 @@ export class ReleaseService {
         await tx.insertInto('releases').values(row).execute();
         const actor = `${options.requester.kind}:${options.requester.id}`;
         const base = { package: row.package, version: row.version, integrity: row.integrity };
-        await this.#o.audit.appendIn(tx, { actor, action: 'release.received', subject: `release:${id}`, data: { ...base, channel: row.channel, size: row.size } });
-        await this.#o.audit.appendIn(tx, { actor: 'gate', action: 'release.checked', subject: `release:${id}`, data: { ...base, checks } });
-        await this.#o.audit.appendIn(tx, { actor: 'gate', action: 'release.awaiting_approval', subject: `release:${id}`, data: { ...base, expiresAt: row.expires_at } });
+        await this.#o.audit.appendIn(tx, {
+          actor,
+          action: 'release.received',
+          subject: `release:${id}`,
+          data: { ...base, channel: row.channel, size: row.size },
+        });
+        await this.#o.audit.appendIn(tx, {
+          actor: 'gate',
+          action: 'release.checked',
+          subject: `release:${id}`,
+          data: { ...base, checks },
+        });
+        await this.#o.audit.appendIn(tx, {
+          actor: 'gate',
+          action: 'release.awaiting_approval',
+          subject: `release:${id}`,
+          data: { ...base, expiresAt: row.expires_at },
+        });
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new ConflictError('ERR_PUBLISH_VERSION_PENDING', `${validated.name}@${validated.version} is already pending or published at the gate`);
+        throw new ConflictError(
+          'ERR_PUBLISH_VERSION_PENDING',
+          `${validated.name}@${validated.version} is already pending or published at the gate`,
+        );
       }
       throw error;
     }
     this.#emit('awaiting_approval');
-    this.#o.logger.info({ release: id, package: row.package, version: row.version }, 'release held for approval');
+    this.#o.logger.info(
+      { release: id, package: row.package, version: row.version },
+      'release held for approval',
+    );
     return toRelease(row);
   }
 
   /** One release, or `ERR_RELEASE_NOT_FOUND`. */
   async get(id: string): Promise<Release> {
-    const row = await this.#o.store.db.selectFrom('releases').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#o.store.db
+      .selectFrom('releases')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (row === undefined) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', `no release ${id.slice(0, 64)}`);
     return toRelease(row);
   }
 
   /** Releases, newest first. */
-  async list(filter: { state?: ReleaseState; package?: string; requesterId?: string; limit?: number; offset?: number } = {}): Promise<Release[]> {
+  async list(
+    filter: {
+      state?: ReleaseState;
+      package?: string;
+      requesterId?: string;
+      limit?: number;
+      offset?: number;
+    } = {},
+  ): Promise<Release[]> {
     let query = this.#o.store.db.selectFrom('releases').selectAll();
     if (filter.state !== undefined) query = query.where('state', '=', filter.state);
     if (filter.package !== undefined) query = query.where('package', '=', filter.package);
     if (filter.requesterId !== undefined) query = query.where('requester_id', '=', filter.requesterId);
-    const rows = await query.orderBy('created_at', 'desc').limit(filter.limit ?? 100).offset(filter.offset ?? 0).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .limit(filter.limit ?? 100)
+      .offset(filter.offset ?? 0)
+      .execute();
     return rows.map(toRelease);
   }
 
   /** Counts by state (metrics). */
   async countByState(): Promise<Record<string, number>> {
-    const rows = await this.#o.store.db.selectFrom('releases').select(['state']).select((eb) => eb.fn.countAll<number>().as('n')).groupBy('state').execute();
+    const rows = await this.#o.store.db
+      .selectFrom('releases')
+      .select(['state'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .groupBy('state')
+      .execute();
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
@@ -339,22 +451,47 @@ export class ReleaseService {
     guard?: (tx: Db, current: Release) => Promise<void>,
   ): Promise<Release> {
     const result = await this.#o.store.transaction(async (tx) => {
-      const current = await this.#o.store.forUpdate(tx.selectFrom('releases').selectAll().where('id', '=', id)).executeTakeFirst();
-      if (current === undefined) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', `no release ${id.slice(0, 64)}`);
+      const current = await this.#o.store
+        .forUpdate(tx.selectFrom('releases').selectAll().where('id', '=', id))
+        .executeTakeFirst();
+      if (current === undefined)
+        throw new NotFoundError('ERR_RELEASE_NOT_FOUND', `no release ${id.slice(0, 64)}`);
       if (!from.includes(current.state as ReleaseState)) {
-        throw new ConflictError('ERR_RELEASE_STATE', `release ${id} is ${current.state}; it cannot become ${to}`, { details: { state: current.state } });
+        throw new ConflictError(
+          'ERR_RELEASE_STATE',
+          `release ${id} is ${current.state}; it cannot become ${to}`,
+          { details: { state: current.state } },
+        );
       }
       // Checked with the row locked, in the same transaction as the change (e.g. the quorum count).
       if (guard !== undefined) await guard(tx, toRelease(current));
       const now = this.#now().toISOString();
-      const patch: Partial<ReleasesTable> = { state: to, updated_at: now, ...(event.reason === undefined ? {} : { reason: event.reason }), ...(await extra(tx)) };
-      const updated = await tx.updateTable('releases').set(patch).where('id', '=', id).where('state', '=', current.state).executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) throw new ConflictError('ERR_RELEASE_STATE', `release ${id} changed concurrently`);
+      const patch: Partial<ReleasesTable> = {
+        state: to,
+        updated_at: now,
+        ...(event.reason === undefined ? {} : { reason: event.reason }),
+        ...(await extra(tx)),
+      };
+      const updated = await tx
+        .updateTable('releases')
+        .set(patch)
+        .where('id', '=', id)
+        .where('state', '=', current.state)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1)
+        throw new ConflictError('ERR_RELEASE_STATE', `release ${id} changed concurrently`);
       await this.#o.audit.appendIn(tx, {
         actor: event.actor,
         action: `release.${to}`,
         subject: `release:${id}`,
-        data: { package: current.package, version: current.version, integrity: current.integrity, from: current.state, ...(event.reason == null ? {} : { reason: event.reason }), ...event.data },
+        data: {
+          package: current.package,
+          version: current.version,
+          integrity: current.integrity,
+          from: current.state,
+          ...(event.reason == null ? {} : { reason: event.reason }),
+          ...event.data,
+        },
       });
       return { ...current, ...patch } as ReleasesTable;
     });
@@ -366,7 +503,14 @@ export class ReleaseService {
    * Records the decision that releases a package. Internal: only the approval capability (quorum of
    * step-up assertions) may call it; no HTTP route or CLI command reaches it directly.
    */
-  async approve(id: string, decision: { actor: string; data?: Record<string, unknown>; guard?: (tx: Db, current: Release) => Promise<void> }): Promise<Release> {
+  async approve(
+    id: string,
+    decision: {
+      actor: string;
+      data?: Record<string, unknown>;
+      guard?: (tx: Db, current: Release) => Promise<void>;
+    },
+  ): Promise<Release> {
     const approved = await this.#transition(
       id,
       'approved',
@@ -377,7 +521,10 @@ export class ReleaseService {
     );
     // Sign the attestation now; if that fails, the publisher signs it before publishing.
     await this.#o.attestations?.ensure(approved).catch((error: unknown) => {
-      this.#o.logger.error({ release: id, code: error instanceof PubgateError ? error.code : 'ERR_INTERNAL' }, 'attestation not signed at approval');
+      this.#o.logger.error(
+        { release: id, code: error instanceof PubgateError ? error.code : 'ERR_INTERNAL' },
+        'attestation not signed at approval',
+      );
     });
     return approved;
   }
@@ -386,9 +533,19 @@ export class ReleaseService {
   async markRequesterVerified(id: string, actor: string, credentialId: string): Promise<Release> {
     const now = this.#now().toISOString();
     await this.#o.store.transaction(async (tx) => {
-      const updated = await tx.updateTable('releases').set({ requester_verified_at: now }).where('id', '=', id).where('requester_verified_at', 'is', null).executeTakeFirst();
+      const updated = await tx
+        .updateTable('releases')
+        .set({ requester_verified_at: now })
+        .where('id', '=', id)
+        .where('requester_verified_at', 'is', null)
+        .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 1) {
-        await this.#o.audit.appendIn(tx, { actor, action: 'release.requester_verified', subject: `release:${id}`, data: { credentialId } });
+        await this.#o.audit.appendIn(tx, {
+          actor,
+          action: 'release.requester_verified',
+          subject: `release:${id}`,
+          data: { credentialId },
+        });
       }
     });
     return this.get(id);
@@ -411,11 +568,19 @@ export class ReleaseService {
   /** Expires held releases whose time is up. Returns how many. */
   async expireDue(): Promise<number> {
     const now = this.#now().toISOString();
-    const due = await this.#o.store.db.selectFrom('releases').select('id').where('state', '=', 'awaiting_approval').where('expires_at', '<=', now).limit(100).execute();
+    const due = await this.#o.store.db
+      .selectFrom('releases')
+      .select('id')
+      .where('state', '=', 'awaiting_approval')
+      .where('expires_at', '<=', now)
+      .limit(100)
+      .execute();
     let expired = 0;
     for (const { id } of due) {
       try {
-        await this.#transition(id, 'expired', { actor: 'gate', reason: 'not approved in time' }, () => ({}), ['awaiting_approval']);
+        await this.#transition(id, 'expired', { actor: 'gate', reason: 'not approved in time' }, () => ({}), [
+          'awaiting_approval',
+        ]);
         expired++;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
@@ -437,7 +602,11 @@ export class ReleaseService {
             .where((eb) =>
               eb.or([
                 // jit-mode releases wait for the pipeline's single-use credential instead.
-                eb.and([eb('state', '=', 'approved'), eb('publish_mode', '=', 'gate'), eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', iso)])]),
+                eb.and([
+                  eb('state', '=', 'approved'),
+                  eb('publish_mode', '=', 'gate'),
+                  eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', iso)]),
+                ]),
                 // A publish whose owner died: its lease ran out.
                 eb.and([eb('state', '=', 'publishing'), eb('lease_until', '<', iso)]),
               ]),
@@ -448,13 +617,31 @@ export class ReleaseService {
         .executeTakeFirst();
       if (candidate === undefined) return undefined;
       const leaseUntil = new Date(now.getTime() + this.#o.leaseSeconds * 1000).toISOString();
-      const patch = { state: 'publishing', lease_owner: this.#o.instanceId, lease_until: leaseUntil, attempts: candidate.attempts + 1, updated_at: iso };
-      await tx.updateTable('releases').set(patch).where('id', '=', candidate.id).where('state', '=', candidate.state).execute();
+      const patch = {
+        state: 'publishing',
+        lease_owner: this.#o.instanceId,
+        lease_until: leaseUntil,
+        attempts: candidate.attempts + 1,
+        updated_at: iso,
+      };
+      await tx
+        .updateTable('releases')
+        .set(patch)
+        .where('id', '=', candidate.id)
+        .where('state', '=', candidate.state)
+        .execute();
       await this.#o.audit.appendIn(tx, {
         actor: 'gate',
         action: 'release.publishing',
         subject: `release:${candidate.id}`,
-        data: { package: candidate.package, version: candidate.version, integrity: candidate.integrity, attempt: patch.attempts, instance: this.#o.instanceId, from: candidate.state },
+        data: {
+          package: candidate.package,
+          version: candidate.version,
+          integrity: candidate.integrity,
+          attempt: patch.attempts,
+          instance: this.#o.instanceId,
+          from: candidate.state,
+        },
       });
       return { ...candidate, ...patch };
     });
@@ -473,7 +660,10 @@ export class ReleaseService {
   }
 
   async #publishClaimed(row: ReleasesTable): Promise<boolean> {
-    const { manifest, access } = JSON.parse(row.manifest) as { manifest: Record<string, unknown>; access: string | null };
+    const { manifest, access } = JSON.parse(row.manifest) as {
+      manifest: Record<string, unknown>;
+      access: string | null;
+    };
     try {
       // The kill switch wins over an approval that came before it.
       await this.#o.assertOpen?.({ package: row.package, identity: row.requester_id });
@@ -481,25 +671,63 @@ export class ReleaseService {
       const tarball = await this.#o.blobs.get(sha512HexOf(row.integrity));
       // The gate re-verifies its own signed attestation against these exact bytes before they leave.
       await this.#o.attestations?.verifyBeforePublish(toRelease(row), tarball);
-      const outcome = await this.#o.registry.publish({ name: row.package, version: row.version, tag: row.tag, access, manifest, tarball, integrity: row.integrity });
-      await this.#finishPublish(row, 'published', { actor: 'gate', data: { outcome, instance: this.#o.instanceId } }, () => ({ published_at: this.#now().toISOString(), lease_owner: null, lease_until: null }));
-      this.#o.logger.info({ release: row.id, package: row.package, version: row.version, outcome }, 'release published');
+      const outcome = await this.#o.registry.publish({
+        name: row.package,
+        version: row.version,
+        tag: row.tag,
+        access,
+        manifest,
+        tarball,
+        integrity: row.integrity,
+      });
+      await this.#finishPublish(
+        row,
+        'published',
+        { actor: 'gate', data: { outcome, instance: this.#o.instanceId } },
+        () => ({ published_at: this.#now().toISOString(), lease_owner: null, lease_until: null }),
+      );
+      this.#o.logger.info(
+        { release: row.id, package: row.package, version: row.version, outcome },
+        'release published',
+      );
       return true;
     } catch (error) {
       const code = error instanceof PubgateError ? error.code : 'ERR_INTERNAL';
-      const permanent = code === 'ERR_UPSTREAM_VERSION_CONFLICT' || code === 'ERR_BLOB_CORRUPT' || code === 'ERR_BLOB_MISSING' || code === 'ERR_LOCKDOWN' || code === 'ERR_RELEASE_ATTESTATION_INVALID';
+      const permanent =
+        code === 'ERR_UPSTREAM_VERSION_CONFLICT' ||
+        code === 'ERR_BLOB_CORRUPT' ||
+        code === 'ERR_BLOB_MISSING' ||
+        code === 'ERR_LOCKDOWN' ||
+        code === 'ERR_RELEASE_ATTESTATION_INVALID';
       if (permanent || row.attempts >= this.#o.publishMaxAttempts) {
-        await this.#finishPublish(row, 'failed', { actor: 'gate', reason: `publish failed: ${code}`, data: { code } }, () => ({ lease_owner: null, lease_until: null }));
+        await this.#finishPublish(
+          row,
+          'failed',
+          { actor: 'gate', reason: `publish failed: ${code}`, data: { code } },
+          () => ({ lease_owner: null, lease_until: null }),
+        );
         this.#o.logger.error({ release: row.id, code }, 'release failed');
         return true;
       }
       const backoffMs = Math.min(60_000, 1000 * 2 ** (row.attempts - 1));
-      await this.#finishPublish(row, 'approved', { actor: 'gate', reason: `publish attempt ${row.attempts} failed: ${code}; retrying`, data: { code } }, () => ({
-        lease_owner: null,
-        lease_until: null,
-        next_attempt_at: new Date(this.#now().getTime() + backoffMs).toISOString(),
-      }));
-      this.#o.logger.warn({ release: row.id, code, attempt: row.attempts }, 'publish attempt failed; will retry');
+      await this.#finishPublish(
+        row,
+        'approved',
+        {
+          actor: 'gate',
+          reason: `publish attempt ${row.attempts} failed: ${code}; retrying`,
+          data: { code },
+        },
+        () => ({
+          lease_owner: null,
+          lease_until: null,
+          next_attempt_at: new Date(this.#now().getTime() + backoffMs).toISOString(),
+        }),
+      );
+      this.#o.logger.warn(
+        { release: row.id, code, attempt: row.attempts },
+        'publish attempt failed; will retry',
+      );
       return false;
     }
   }
@@ -525,9 +753,24 @@ export class ReleaseService {
   async publishForJit(id: string, actor: string): Promise<Release> {
     const now = this.#now().toISOString();
     await this.#o.store.transaction(async (tx) => {
-      const updated = await tx.updateTable('releases').set({ publish_mode: 'gate', next_attempt_at: now, updated_at: now }).where('id', '=', id).where('state', '=', 'approved').where('publish_mode', '=', 'jit').executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) throw new ConflictError('ERR_RELEASE_STATE', `release ${id} is not an approved release waiting for its pipeline`);
-      await this.#o.audit.appendIn(tx, { actor, action: 'release.jit_publish', subject: `release:${id}`, data: {} });
+      const updated = await tx
+        .updateTable('releases')
+        .set({ publish_mode: 'gate', next_attempt_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'approved')
+        .where('publish_mode', '=', 'jit')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1)
+        throw new ConflictError(
+          'ERR_RELEASE_STATE',
+          `release ${id} is not an approved release waiting for its pipeline`,
+        );
+      await this.#o.audit.appendIn(tx, {
+        actor,
+        action: 'release.jit_publish',
+        subject: `release:${id}`,
+        data: {},
+      });
     });
     await this.publishDue();
     // Usually this instance published it just now; otherwise another instance's worker is on it.
@@ -541,7 +784,12 @@ export class ReleaseService {
 
   /** Releases leases held by this instance's previous life (single-instance SQLite restarts resume at once). */
   async releaseOwnLeases(): Promise<number> {
-    const result = await this.#o.store.db.updateTable('releases').set({ lease_until: new Date(0).toISOString() }).where('state', '=', 'publishing').where('lease_owner', '=', this.#o.instanceId).executeTakeFirst();
+    const result = await this.#o.store.db
+      .updateTable('releases')
+      .set({ lease_until: new Date(0).toISOString() })
+      .where('state', '=', 'publishing')
+      .where('lease_owner', '=', this.#o.instanceId)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 
@@ -555,15 +803,22 @@ export class ReleaseService {
     // says why, which npm shows (it shows nothing useful for an error on the poll itself).
     if (!FINAL_STATES.has(release.state)) return undefined;
     const token = randomBytes(32).toString('base64url');
-    await this.#o.store.db.updateTable('releases').set({ completion_hash: hashToken(token) }).where('id', '=', id).execute();
+    await this.#o.store.db
+      .updateTable('releases')
+      .set({ completion_hash: hashToken(token) })
+      .where('id', '=', id)
+      .execute();
     return token;
   }
 
   /** Consumes a completion token once, for the matching digest only; the release may be published or not. */
   async consumeCompletionToken(token: string, integrity: string): Promise<Release | undefined> {
     const result = await this.#o.store.transaction(async (tx) => {
-      const row = await this.#o.store.forUpdate(tx.selectFrom('releases').selectAll().where('completion_hash', '=', hashToken(token))).executeTakeFirst();
-      if (row === undefined || !FINAL_STATES.has(row.state as ReleaseState) || row.integrity !== integrity) return undefined;
+      const row = await this.#o.store
+        .forUpdate(tx.selectFrom('releases').selectAll().where('completion_hash', '=', hashToken(token)))
+        .executeTakeFirst();
+      if (row === undefined || !FINAL_STATES.has(row.state as ReleaseState) || row.integrity !== integrity)
+        return undefined;
       await tx.updateTable('releases').set({ completion_hash: null }).where('id', '=', row.id).execute();
       return row;
     });

@@ -17,7 +17,12 @@ export const RELEASE_STATES = Object.freeze([
 export type ReleaseState = (typeof RELEASE_STATES)[number];
 
 /** States a release never leaves. */
-export const FINAL_STATES: ReadonlySet<ReleaseState> = new Set(['published', 'rejected', 'expired', 'failed']);
+export const FINAL_STATES: ReadonlySet<ReleaseState> = new Set([
+  'published',
+  'rejected',
+  'expired',
+  'failed',
+]);
 
 /** Allowed transitions, from → to. */
 export const TRANSITIONS: Readonly<Record<ReleaseState, readonly ReleaseState[]>> = Object.freeze({

@@ -36,7 +36,11 @@ function isNativeBinary(head: Buffer): boolean {
   return (
     magic === 0x7f454c46 || // ELF
     magic === 0x0061736d || // WebAssembly
-    magic === 0xfeedface || magic === 0xfeedfacf || magic === 0xcefaedfe || magic === 0xcffaedfe || magic === 0xcafebabe || // Mach-O
+    magic === 0xfeedface ||
+    magic === 0xfeedfacf ||
+    magic === 0xcefaedfe ||
+    magic === 0xcffaedfe ||
+    magic === 0xcafebabe || // Mach-O
     (head[0] === 0x4d && head[1] === 0x5a) // PE ("MZ")
   );
 }
@@ -56,16 +60,31 @@ function fail(code: string, message: string): never {
 
 /** Checks an entry path and returns it normalised; throws on anything an installer could misplace. */
 export function assertSafeEntryPath(name: string): string {
-  if (name.length === 0 || name.length > 4096) fail('ERR_TARBALL_BAD_PATH', 'tarball entry has an empty or over-long path');
+  if (name.length === 0 || name.length > 4096)
+    fail('ERR_TARBALL_BAD_PATH', 'tarball entry has an empty or over-long path');
   if (name.includes('\0')) fail('ERR_TARBALL_BAD_PATH', 'tarball entry path contains a NUL byte');
-  if (name.includes('\\')) fail('ERR_TARBALL_BAD_PATH', `tarball entry path contains a backslash: ${JSON.stringify(name.slice(0, 200))}`);
+  if (name.includes('\\'))
+    fail(
+      'ERR_TARBALL_BAD_PATH',
+      `tarball entry path contains a backslash: ${JSON.stringify(name.slice(0, 200))}`,
+    );
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) {
-    fail('ERR_TARBALL_ABSOLUTE_PATH', `tarball entry has an absolute path: ${JSON.stringify(name.slice(0, 200))}`);
+    fail(
+      'ERR_TARBALL_ABSOLUTE_PATH',
+      `tarball entry has an absolute path: ${JSON.stringify(name.slice(0, 200))}`,
+    );
   }
   const segments = name.split('/').filter((s) => s !== '' && s !== '.');
-  if (segments.includes('..')) fail('ERR_TARBALL_PATH_TRAVERSAL', `tarball entry escapes the package folder: ${JSON.stringify(name.slice(0, 200))}`);
+  if (segments.includes('..'))
+    fail(
+      'ERR_TARBALL_PATH_TRAVERSAL',
+      `tarball entry escapes the package folder: ${JSON.stringify(name.slice(0, 200))}`,
+    );
   if (segments[0] !== 'package') {
-    fail('ERR_TARBALL_OUTSIDE_PACKAGE', `tarball entry is outside package/: ${JSON.stringify(name.slice(0, 200))}`);
+    fail(
+      'ERR_TARBALL_OUTSIDE_PACKAGE',
+      `tarball entry is outside package/: ${JSON.stringify(name.slice(0, 200))}`,
+    );
   }
   return segments.join('/');
 }
@@ -85,15 +104,36 @@ export async function inspectTarball(bytes: Uint8Array, limits: TarballLimits): 
   const tar = extract();
   const source = Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
   const failure = new Promise<never>((_, reject) => {
-    gunzip.on('error', (error) => reject(error instanceof ValidationError ? error : new ValidationError('ERR_TARBALL_CORRUPT', 'the tarball is not a valid gzip stream', { cause: error })));
-    tar.on('error', (error) => reject(error instanceof ValidationError ? error : new ValidationError('ERR_TARBALL_CORRUPT', 'the tarball is not a valid tar archive', { cause: error })));
+    gunzip.on('error', (error) =>
+      reject(
+        error instanceof ValidationError
+          ? error
+          : new ValidationError('ERR_TARBALL_CORRUPT', 'the tarball is not a valid gzip stream', {
+              cause: error,
+            }),
+      ),
+    );
+    tar.on('error', (error) =>
+      reject(
+        error instanceof ValidationError
+          ? error
+          : new ValidationError('ERR_TARBALL_CORRUPT', 'the tarball is not a valid tar archive', {
+              cause: error,
+            }),
+      ),
+    );
   });
   // Count decompressed bytes before tar parsing sees them: bounds gzip bombs even in padding.
   let inflated = 0;
   gunzip.on('data', (chunk: Buffer) => {
     inflated += chunk.length;
     if (inflated > limits.unpackedBytes + 1024 * 1024) {
-      gunzip.destroy(new ValidationError('ERR_TARBALL_TOO_LARGE_UNPACKED', `the tarball unpacks to more than ${limits.unpackedBytes} bytes`));
+      gunzip.destroy(
+        new ValidationError(
+          'ERR_TARBALL_TOO_LARGE_UNPACKED',
+          `the tarball unpacks to more than ${limits.unpackedBytes} bytes`,
+        ),
+      );
     }
   });
   source.pipe(gunzip).pipe(tar);
@@ -102,35 +142,59 @@ export async function inspectTarball(bytes: Uint8Array, limits: TarballLimits): 
     for await (const entry of tar) {
       const header: TarHeader = entry.header;
       entries++;
-      if (entries > limits.entries) fail('ERR_TARBALL_TOO_MANY_ENTRIES', `the tarball has more than ${limits.entries} entries`);
+      if (entries > limits.entries)
+        fail('ERR_TARBALL_TOO_MANY_ENTRIES', `the tarball has more than ${limits.entries} entries`);
       const path = assertSafeEntryPath(header.name);
       // tar-stream reads a malformed (e.g. bad base-256) size as null, and such an entry's stream
       // never ends: refuse it before reading (found by the fuzzer).
-      if (!Number.isSafeInteger(header.size) || header.size < 0) fail('ERR_TARBALL_CORRUPT', `tarball entry ${JSON.stringify(path.slice(0, 200))} has an invalid size field`);
+      if (!Number.isSafeInteger(header.size) || header.size < 0)
+        fail(
+          'ERR_TARBALL_CORRUPT',
+          `tarball entry ${JSON.stringify(path.slice(0, 200))} has an invalid size field`,
+        );
       switch (header.type) {
         case 'file':
         case 'contiguous-file':
           // A file must live below package/: an entry named `package` itself would be a file the
           // checker lists and the installer never writes.
-          if (path === 'package') fail('ERR_TARBALL_OUTSIDE_PACKAGE', 'tarball has a file entry named "package"; files must live below package/');
+          if (path === 'package')
+            fail(
+              'ERR_TARBALL_OUTSIDE_PACKAGE',
+              'tarball has a file entry named "package"; files must live below package/',
+            );
           break;
         case 'directory':
           entry.resume();
           continue;
         case 'symlink':
         case 'link':
-          fail('ERR_TARBALL_LINK', `tarball entry ${JSON.stringify(path.slice(0, 200))} is a link; npm pack never creates links, and links can point outside the package`);
+          fail(
+            'ERR_TARBALL_LINK',
+            `tarball entry ${JSON.stringify(path.slice(0, 200))} is a link; npm pack never creates links, and links can point outside the package`,
+          );
         default:
-          fail('ERR_TARBALL_SPECIAL_FILE', `tarball entry ${JSON.stringify(path.slice(0, 200))} is a ${header.type ?? 'special'} entry; only files and folders are allowed`);
+          fail(
+            'ERR_TARBALL_SPECIAL_FILE',
+            `tarball entry ${JSON.stringify(path.slice(0, 200))} is a ${header.type ?? 'special'} entry; only files and folders are allowed`,
+          );
       }
       // Case-folded: on case-insensitive file systems two such entries overwrite each other.
       const key = path.toLowerCase();
-      if (seen.has(key)) fail('ERR_TARBALL_DUPLICATE_ENTRY', `tarball contains ${JSON.stringify(path.slice(0, 200))} twice; an installer would keep a different copy than the checker read`);
+      if (seen.has(key))
+        fail(
+          'ERR_TARBALL_DUPLICATE_ENTRY',
+          `tarball contains ${JSON.stringify(path.slice(0, 200))} twice; an installer would keep a different copy than the checker read`,
+        );
       seen.add(key);
       const size = header.size ?? 0;
       unpacked += size;
-      if (unpacked > limits.unpackedBytes) fail('ERR_TARBALL_TOO_LARGE_UNPACKED', `the tarball unpacks to more than ${limits.unpackedBytes} bytes`);
-      if (path === 'package/package.json' && size > limits.manifestBytes) fail('ERR_TARBALL_MANIFEST_TOO_LARGE', 'package/package.json is larger than the manifest limit');
+      if (unpacked > limits.unpackedBytes)
+        fail(
+          'ERR_TARBALL_TOO_LARGE_UNPACKED',
+          `the tarball unpacks to more than ${limits.unpackedBytes} bytes`,
+        );
+      if (path === 'package/package.json' && size > limits.manifestBytes)
+        fail('ERR_TARBALL_MANIFEST_TOO_LARGE', 'package/package.json is larger than the manifest limit');
       const hash = createHash('sha256');
       const keep: Buffer[] = [];
       let head = Buffer.alloc(0);
@@ -155,8 +219,19 @@ export async function inspectTarball(bytes: Uint8Array, limits: TarballLimits): 
       }
       if (lineLength > longestLine) longestLine = lineLength;
       // Heuristic: a script over 2 KB averaging 300+ characters a line, or any 5,000-character line.
-      const minified = script && ((size > 2048 && size / (newlines + 1) > 300) || longestLine > 5000 || /\.min\.(c|m)?js$/i.test(path));
-      files.push({ path, size, mode: header.mode ?? 0o644, sha256: hash.digest('hex'), nativeBinary: isNativeBinary(head) || path.endsWith('.node'), minified });
+      const minified =
+        script &&
+        ((size > 2048 && size / (newlines + 1) > 300) ||
+          longestLine > 5000 ||
+          /\.min\.(c|m)?js$/i.test(path));
+      files.push({
+        path,
+        size,
+        mode: header.mode ?? 0o644,
+        sha256: hash.digest('hex'),
+        nativeBinary: isNativeBinary(head) || path.endsWith('.node'),
+        minified,
+      });
       if (path === 'package/package.json') packageJsonText = Buffer.concat(keep).toString('utf8');
     }
   })();
@@ -166,7 +241,8 @@ export async function inspectTarball(bytes: Uint8Array, limits: TarballLimits): 
     tar.destroy();
   });
 
-  if (packageJsonText === undefined) fail('ERR_TARBALL_NO_MANIFEST', 'the tarball has no package/package.json');
+  if (packageJsonText === undefined)
+    fail('ERR_TARBALL_NO_MANIFEST', 'the tarball has no package/package.json');
   let packageJson: unknown;
   try {
     packageJson = JSON.parse(packageJsonText.replace(/^\uFEFF/, ''));

@@ -55,7 +55,9 @@ export function toSarifLog(options: ToSarifLogOptions): Log {
     defaultConfiguration: { level: rule.level },
     properties: {
       tags: [...(rule.tags ?? [])],
-      ...(rule.securitySeverity === undefined ? {} : { 'security-severity': rule.securitySeverity.toFixed(1) }),
+      ...(rule.securitySeverity === undefined
+        ? {}
+        : { 'security-severity': rule.securitySeverity.toFixed(1) }),
     },
   }));
   const results: Result[] = options.results.map((result) => {
@@ -78,7 +80,9 @@ export function toSarifLog(options: ToSarifLogOptions): Log {
           },
         },
       ],
-      ...(result.fingerprint === undefined ? {} : { partialFingerprints: { 'pubgate/v1': result.fingerprint } }),
+      ...(result.fingerprint === undefined
+        ? {}
+        : { partialFingerprints: { 'pubgate/v1': result.fingerprint } }),
     };
   });
   return {

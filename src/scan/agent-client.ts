@@ -69,7 +69,8 @@ export interface AgentRunResult {
 
 function endpointUrl(server: string, path: string): string {
   const base = new URL(server);
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new TypeError('server must be an http(s) URL');
+  if (base.protocol !== 'https:' && base.protocol !== 'http:')
+    throw new TypeError('server must be an http(s) URL');
   return new URL(path, base.href.endsWith('/') ? base.href : `${base.href}/`).href;
 }
 
@@ -78,12 +79,20 @@ async function call(url: string, token: string, init: { method: string; body?: s
   try {
     response = await fetch(url, {
       method: init.method,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(init.body === undefined ? {} : { body: init.body }),
       redirect: 'error',
     });
   } catch (cause) {
-    throw new ScanAgentError('ERR_SCAN_AGENT_UNREACHABLE', `cannot reach the gate at ${new URL(url).origin}`, { cause });
+    throw new ScanAgentError(
+      'ERR_SCAN_AGENT_UNREACHABLE',
+      `cannot reach the gate at ${new URL(url).origin}`,
+      { cause },
+    );
   }
   const text = await response.text();
   let body: unknown;
@@ -94,17 +103,25 @@ async function call(url: string, token: string, init: { method: string; body?: s
   }
   if (!response.ok) {
     const b = (body ?? {}) as { error?: unknown; code?: unknown };
-    const code = response.status === 401 || response.status === 403 ? 'ERR_SCAN_AGENT_UNAUTHORIZED' : 'ERR_SCAN_AGENT_REJECTED';
-    throw new ScanAgentError(code, `gate answered ${response.status}${typeof b.error === 'string' ? `: ${b.error.slice(0, 200)}` : ''}`, {
-      details: { status: response.status, ...(typeof b.code === 'string' ? { gateCode: b.code } : {}) },
-    });
+    const code =
+      response.status === 401 || response.status === 403
+        ? 'ERR_SCAN_AGENT_UNAUTHORIZED'
+        : 'ERR_SCAN_AGENT_REJECTED';
+    throw new ScanAgentError(
+      code,
+      `gate answered ${response.status}${typeof b.error === 'string' ? `: ${b.error.slice(0, 200)}` : ''}`,
+      {
+        details: { status: response.status, ...(typeof b.code === 'string' ? { gateCode: b.code } : {}) },
+      },
+    );
   }
   return body;
 }
 
 /** Fetches the gate's fingerprint key. */
 export async function fetchScanKey(server: string, token: string): Promise<{ keyId: string; key: Buffer }> {
-  const body = (await call(endpointUrl(server, 'api/v1/scan/key'), token, { method: 'GET' })) as { keyId?: unknown; key?: unknown } | undefined;
+  const body = (await call(endpointUrl(server, 'api/v1/scan/key'), token, { method: 'GET' })) as
+    { keyId?: unknown; key?: unknown } | undefined;
   const key = typeof body?.key === 'string' ? Buffer.from(body.key, 'base64') : Buffer.alloc(0);
   if (typeof body?.keyId !== 'string' || body.keyId.length === 0 || key.length !== 32) {
     throw new ScanAgentError('ERR_SCAN_AGENT_BAD_KEY', 'the gate sent no usable fingerprint key');
@@ -113,10 +130,15 @@ export async function fetchScanKey(server: string, token: string): Promise<{ key
 }
 
 /** Sends one report. */
-export async function sendScanReport(server: string, token: string, report: AgentReport): Promise<{ accepted: number; revoked: number }> {
-  const body = (await call(endpointUrl(server, 'api/v1/scan/reports'), token, { method: 'POST', body: JSON.stringify(report) })) as
-    | { accepted?: unknown; revoked?: unknown }
-    | undefined;
+export async function sendScanReport(
+  server: string,
+  token: string,
+  report: AgentReport,
+): Promise<{ accepted: number; revoked: number }> {
+  const body = (await call(endpointUrl(server, 'api/v1/scan/reports'), token, {
+    method: 'POST',
+    body: JSON.stringify(report),
+  })) as { accepted?: unknown; revoked?: unknown } | undefined;
   return { accepted: Number(body?.accepted ?? 0), revoked: Number(body?.revoked ?? 0) };
 }
 
@@ -134,7 +156,9 @@ function toAgentFinding(finding: ScanFinding): AgentFinding {
 export async function runAgent(options: AgentOptions): Promise<AgentRunResult> {
   const log = options.log ?? (() => undefined);
   const host = options.host ?? hostname();
-  const endpointContext = options.context ?? (process.env['CI'] !== undefined && process.env['CI'] !== 'false' ? 'ci-runner' : 'laptop');
+  const endpointContext =
+    options.context ??
+    (process.env['CI'] !== undefined && process.env['CI'] !== 'false' ? 'ci-runner' : 'laptop');
   const seenFiles = new Map<string, string>();
   const sent = new Set<string>();
   let cycles = 0;
@@ -177,16 +201,27 @@ export async function runAgent(options: AgentOptions): Promise<AgentRunResult> {
         return true;
       });
       if (fresh.length === 0 && cycles > 0) continue;
-      const answer = await sendScanReport(options.server, options.token, { keyId, host, context: group.context, findings: fresh.map(toAgentFinding) });
+      const answer = await sendScanReport(options.server, options.token, {
+        keyId,
+        host,
+        context: group.context,
+        findings: fresh.map(toAgentFinding),
+      });
       reported += fresh.length;
       accepted += answer.accepted;
       revoked += answer.revoked;
-      log(`${group.context}: ${changed.length} file(s) scanned, ${fresh.length} finding(s) reported, ${answer.revoked} credential(s) revoked`);
+      log(
+        `${group.context}: ${changed.length} file(s) scanned, ${fresh.length} finding(s) reported, ${answer.revoked} credential(s) revoked`,
+      );
     }
     cycles++;
     if (options.once === true || options.signal?.aborted === true) break;
     try {
-      await sleep((options.intervalSeconds ?? 300) * 1000, undefined, options.signal === undefined ? {} : { signal: options.signal });
+      await sleep(
+        (options.intervalSeconds ?? 300) * 1000,
+        undefined,
+        options.signal === undefined ? {} : { signal: options.signal },
+      );
     } catch {
       break;
     }

@@ -13,7 +13,11 @@ export interface Baseline {
   readonly version: 1;
   /** base64 of 32 random bytes: the fingerprint key of scans that use this baseline. */
   readonly salt: string;
-  readonly findings: ReadonlyArray<{ readonly ruleId: string; readonly path: string; readonly fingerprint: string }>;
+  readonly findings: ReadonlyArray<{
+    readonly ruleId: string;
+    readonly path: string;
+    readonly fingerprint: string;
+  }>;
 }
 
 /** A new, empty baseline with a fresh salt. */
@@ -43,9 +47,15 @@ export async function readBaseline(path: string): Promise<Baseline> {
     Buffer.from(b.salt, 'base64').length >= 16 &&
     Array.isArray(b.findings) &&
     b.findings.every(
-      (f) => typeof f === 'object' && f !== null && typeof f.ruleId === 'string' && typeof f.path === 'string' && /^[0-9a-f]{64}$/.test(String(f.fingerprint)),
+      (f) =>
+        typeof f === 'object' &&
+        f !== null &&
+        typeof f.ruleId === 'string' &&
+        typeof f.path === 'string' &&
+        /^[0-9a-f]{64}$/.test(String(f.fingerprint)),
     );
-  if (!ok) throw new ScanConfigError('ERR_SCAN_BASELINE_INVALID', `${path} is not a pubgate baseline (version 1)`);
+  if (!ok)
+    throw new ScanConfigError('ERR_SCAN_BASELINE_INVALID', `${path} is not a pubgate baseline (version 1)`);
   return b as Baseline;
 }
 
@@ -60,7 +70,11 @@ export async function readBaselineOrNew(path: string): Promise<Baseline> {
 }
 
 /** Writes `findings` (fingerprinted with the baseline's salt) as the new baseline. */
-export async function writeBaseline(path: string, baseline: Baseline, findings: readonly ScanFinding[]): Promise<void> {
+export async function writeBaseline(
+  path: string,
+  baseline: Baseline,
+  findings: readonly ScanFinding[],
+): Promise<void> {
   const entries = findings.map((f) => ({ ruleId: f.ruleId, path: f.path, fingerprint: f.fingerprint }));
   const unique = [...new Map(entries.map((e) => [`${e.ruleId}\0${e.path}\0${e.fingerprint}`, e])).values()];
   unique.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.ruleId < b.ruleId ? -1 : 1));

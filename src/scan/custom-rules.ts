@@ -40,7 +40,10 @@ const SEVERITIES = new Set(['critical', 'high', 'medium', 'low']);
 export function parseScanConfig(value: unknown, source = 'config'): ScanConfig {
   const problems: string[] = [];
   const root = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const section = (typeof root['scan'] === 'object' && root['scan'] !== null ? root['scan'] : root) as Record<string, unknown>;
+  const section = (typeof root['scan'] === 'object' && root['scan'] !== null ? root['scan'] : root) as Record<
+    string,
+    unknown
+  >;
   const rawRules = section['rules'] ?? [];
   const rules: CustomRuleSpec[] = [];
   if (!Array.isArray(rawRules)) problems.push('rules: must be a list');
@@ -49,7 +52,8 @@ export function parseScanConfig(value: unknown, source = 'config'): ScanConfig {
       const at = `rules[${index}]`;
       if (typeof raw !== 'object' || raw === null) return void problems.push(`${at}: must be an object`);
       const r = raw as Record<string, unknown>;
-      if (typeof r['id'] !== 'string' || !/^[a-z0-9][a-z0-9-]{1,63}$/.test(r['id'])) problems.push(`${at}.id: kebab-case string required`);
+      if (typeof r['id'] !== 'string' || !/^[a-z0-9][a-z0-9-]{1,63}$/.test(r['id']))
+        problems.push(`${at}.id: kebab-case string required`);
       if (typeof r['regex'] !== 'string') problems.push(`${at}.regex: string required`);
       else {
         try {
@@ -58,12 +62,22 @@ export function parseScanConfig(value: unknown, source = 'config'): ScanConfig {
           problems.push(`${at}.regex: not a valid regular expression`);
         }
       }
-      if (r['severity'] !== undefined && !SEVERITIES.has(String(r['severity']))) problems.push(`${at}.severity: one of critical, high, medium, low`);
-      if (r['keywords'] !== undefined && !(Array.isArray(r['keywords']) && r['keywords'].every((k) => typeof k === 'string' && k.length > 0)))
+      if (r['severity'] !== undefined && !SEVERITIES.has(String(r['severity'])))
+        problems.push(`${at}.severity: one of critical, high, medium, low`);
+      if (
+        r['keywords'] !== undefined &&
+        !(Array.isArray(r['keywords']) && r['keywords'].every((k) => typeof k === 'string' && k.length > 0))
+      )
         problems.push(`${at}.keywords: list of non-empty strings`);
-      if (r['paths'] !== undefined && !(Array.isArray(r['paths']) && r['paths'].every((k) => typeof k === 'string')))
+      if (
+        r['paths'] !== undefined &&
+        !(Array.isArray(r['paths']) && r['paths'].every((k) => typeof k === 'string'))
+      )
         problems.push(`${at}.paths: list of regular expressions`);
-      if (r['entropy'] !== undefined && !(typeof r['entropy'] === 'number' && r['entropy'] >= 0 && r['entropy'] <= 8))
+      if (
+        r['entropy'] !== undefined &&
+        !(typeof r['entropy'] === 'number' && r['entropy'] >= 0 && r['entropy'] <= 8)
+      )
         problems.push(`${at}.entropy: number between 0 and 8`);
       rules.push(r as unknown as CustomRuleSpec);
     });
@@ -78,7 +92,9 @@ export function parseScanConfig(value: unknown, source = 'config'): ScanConfig {
   const disable = list('disable');
   const allowPaths = list('allowPaths');
   if (problems.length > 0) {
-    throw new ScanConfigError('ERR_SCAN_CONFIG_INVALID', `${source}: ${problems.join('; ')}`, { details: { problems } });
+    throw new ScanConfigError('ERR_SCAN_CONFIG_INVALID', `${source}: ${problems.join('; ')}`, {
+      details: { problems },
+    });
   }
   return Object.freeze({ rules, disable, allowPaths });
 }
@@ -105,7 +121,10 @@ export function toRule(spec: CustomRuleSpec): Rule {
   const flags = new Set([...(spec.flags ?? ''), 'g', 'd']);
   const pattern = new RegExp(spec.regex, [...flags].join(''));
   const group = spec.secretGroup;
-  const paths = spec.paths === undefined || spec.paths.length === 0 ? undefined : new RegExp(spec.paths.map((p) => `(?:${p})`).join('|'));
+  const paths =
+    spec.paths === undefined || spec.paths.length === 0
+      ? undefined
+      : new RegExp(spec.paths.map((p) => `(?:${p})`).join('|'));
   return {
     id: spec.id,
     title: spec.title ?? spec.id,

@@ -17,7 +17,10 @@ void describe('decoders', () => {
     });
     void it('decodes printable text and refuses binary', () => {
       assert.equal(decodeBase64Segment(Buffer.from('hello, world').toString('base64')), 'hello, world');
-      assert.equal(decodeBase64Segment(Buffer.from([0, 1, 2, 3, 250, 251, 252, 253, 254]).toString('base64')), undefined);
+      assert.equal(
+        decodeBase64Segment(Buffer.from([0, 1, 2, 3, 250, 251, 252, 253, 254]).toString('base64')),
+        undefined,
+      );
     });
     void it('reports a token hidden in base64 at the start of the encoded segment', () => {
       for (const pad of ['', 'x', 'xy']) {
@@ -68,7 +71,11 @@ void describe('decoders', () => {
     });
     void it('reports URL credentials whose slashes are escaped as \\/', () => {
       const password = checksummed(['gh', 'p_'].join(''));
-      const findings = scanWithScanner(scanner, `{"remote": "https:\\/\\/bot:${password}@github.com\\/org\\/repo.git"}\n`, 'config.json');
+      const findings = scanWithScanner(
+        scanner,
+        `{"remote": "https:\\/\\/bot:${password}@github.com\\/org\\/repo.git"}\n`,
+        'config.json',
+      );
       assert.ok(findings.some((f) => f.ruleId === 'github-classic-pat'));
     });
   });

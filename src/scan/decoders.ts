@@ -11,7 +11,16 @@ const MAX_TEXT_REACH = 1024;
 
 // Prefixes whose base64 forms trigger a decode. Kept short: each one is another prefilter keyword,
 // and every keyword costs prefilter time on all text.
-const BASE64_PREFIXES = ['npm_', 'ghp_', 'github_pat_', 'pgt_', 'AKIA', '-----BEGIN', '_authToken', 'password'];
+const BASE64_PREFIXES = [
+  'npm_',
+  'ghp_',
+  'github_pat_',
+  'pgt_',
+  'AKIA',
+  '-----BEGIN',
+  '_authToken',
+  'password',
+];
 
 /**
  * The base64 text that `prefix` becomes at each of the three byte alignments, keeping only the
@@ -49,7 +58,13 @@ export function base64Triggers(): readonly string[] {
 
 function isBase64Char(code: number): boolean {
   return (
-    (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 43 || code === 47 || code === 45 || code === 95
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    (code >= 48 && code <= 57) ||
+    code === 43 ||
+    code === 47 ||
+    code === 45 ||
+    code === 95
   );
 }
 
@@ -84,7 +99,8 @@ export function expandSegment(text: string, at: number, encoding: Encoding): [nu
   while (start > 0 && at - start < reach && inside(text.charCodeAt(start - 1))) start--;
   let end = at;
   while (end < text.length && end - at < reach && inside(text.charCodeAt(end))) end++;
-  if (encoding === 'base64') while (end < text.length && text.charCodeAt(end) === 61 && end - at < MAX_SEGMENT) end++;
+  if (encoding === 'base64')
+    while (end < text.length && text.charCodeAt(end) === 61 && end - at < MAX_SEGMENT) end++;
   return [start, end];
 }
 
@@ -114,7 +130,9 @@ export function decodeUrlSegment(segment: string): string | undefined {
   try {
     return decodeURIComponent(segment.replaceAll('+', ' '));
   } catch {
-    return segment.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    return segment.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
   }
 }
 

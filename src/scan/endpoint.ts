@@ -66,10 +66,32 @@ const HISTORIES = [
 ];
 
 /** Folders never descended into while looking for .env files. */
-const SKIP_DIRS = new Set(['node_modules', '.git', '.cache', '.npm', '.pnpm-store', '.yarn', '.rustup', '.cargo', 'go', 'Library', '.local', 'snap', '.vscode-server', '.Trash', 'venv', '.venv', '__pycache__', 'target', 'dist', 'build']);
+const SKIP_DIRS = new Set([
+  'node_modules',
+  '.git',
+  '.cache',
+  '.npm',
+  '.pnpm-store',
+  '.yarn',
+  '.rustup',
+  '.cargo',
+  'go',
+  'Library',
+  '.local',
+  'snap',
+  '.vscode-server',
+  '.Trash',
+  'venv',
+  '.venv',
+  '__pycache__',
+  'target',
+  'dist',
+  'build',
+]);
 const ENV_FILE = /^\.env(?:\..+)?$|\.env$/;
 /** Credential-like file names looked for inside CI runner work folders. */
-const RUNNER_FILE = /^(?:\.npmrc|\.yarnrc\.yml|\.pypirc|\.git-credentials|\.netrc|credentials(?:\.toml)?|config\.json|\.env(?:\..+)?|.*\.env)$/;
+const RUNNER_FILE =
+  /^(?:\.npmrc|\.yarnrc\.yml|\.pypirc|\.git-credentials|\.netrc|credentials(?:\.toml)?|config\.json|\.env(?:\..+)?|.*\.env)$/;
 
 /** The usual CI runner work folders. */
 export function defaultRunnerDirs(home: string, env: Readonly<Record<string, string | undefined>>): string[] {
@@ -93,7 +115,12 @@ async function isFile(path: string): Promise<number | undefined> {
   return info?.isFile() === true ? info.size : undefined;
 }
 
-async function findFiles(root: string, depth: number, wanted: RegExp, found: Map<string, number>): Promise<void> {
+async function findFiles(
+  root: string,
+  depth: number,
+  wanted: RegExp,
+  found: Map<string, number>,
+): Promise<void> {
   if (depth < 0) return;
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
@@ -118,12 +145,15 @@ export async function endpointLocations(options: EndpointScanOptions = {}): Prom
     if (size !== undefined) found.set(path, size);
   }
   await findFiles(home, options.envDepth ?? 4, ENV_FILE, found);
-  for (const dir of options.runnerDirs ?? defaultRunnerDirs(home, env)) await findFiles(dir, 6, RUNNER_FILE, found);
+  for (const dir of options.runnerDirs ?? defaultRunnerDirs(home, env))
+    await findFiles(dir, 6, RUNNER_FILE, found);
   const display = (path: string): string => {
     const rel = relative(home, path);
     return rel.startsWith('..') ? path : `~/${rel.split(sep).join('/')}`;
   };
-  return [...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([absolute, size]) => ({ absolute, display: display(absolute), size }));
+  return [...found]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([absolute, size]) => ({ absolute, display: display(absolute), size }));
 }
 
 /** Adds a hygiene finding for each publish-capable credential found in a plain file. */
@@ -132,7 +162,11 @@ export function withHygieneFindings(findings: readonly ScanFinding[]): ScanFindi
   const out: ScanFinding[] = [];
   for (const finding of findings) {
     out.push(finding);
-    if (finding.kind === 'secret' && rules.get(finding.ruleId)?.publishToken === true && finding.commit === undefined) {
+    if (
+      finding.kind === 'secret' &&
+      rules.get(finding.ruleId)?.publishToken === true &&
+      finding.commit === undefined
+    ) {
       out.push({
         ...finding,
         ruleId: 'endpoint-plaintext-publish-token',
@@ -147,12 +181,17 @@ export function withHygieneFindings(findings: readonly ScanFinding[]): ScanFindi
 }
 
 /** Scans the files of `targets` with `scanner`. */
-export async function scanTargets(scanner: Scanner, targets: readonly WalkedFile[]): Promise<{ findings: ScanFinding[]; bytes: number; binary: number }> {
+export async function scanTargets(
+  scanner: Scanner,
+  targets: readonly WalkedFile[],
+): Promise<{ findings: ScanFinding[]; bytes: number; binary: number }> {
   const findings: ScanFinding[] = [];
   let bytes = 0;
   let binary = 0;
   for (const target of targets) {
-    const result = await scanFilePath(scanner, target.absolute, target.display, target.size).catch(() => undefined);
+    const result = await scanFilePath(scanner, target.absolute, target.display, target.size).catch(
+      () => undefined,
+    );
     if (result === undefined) continue;
     findings.push(...result.findings);
     bytes += result.bytes;
@@ -164,8 +203,17 @@ export async function scanTargets(scanner: Scanner, targets: readonly WalkedFile
 /** Scans the credential places of this machine (or of `options.home`). */
 export async function scanEndpoint(options: EndpointScanOptions = {}): Promise<ScanReport> {
   const started = performance.now();
-  const scanner = createScanner({ ...options, fingerprintKey: options.fingerprintKey ?? defaultFingerprintKey() });
+  const scanner = createScanner({
+    ...options,
+    fingerprintKey: options.fingerprintKey ?? defaultFingerprintKey(),
+  });
   const targets = await endpointLocations(options);
   const { findings, bytes, binary } = await scanTargets(scanner, targets);
-  return { findings: withHygieneFindings(findings), files: targets.length, bytes, binarySkipped: binary, durationMs: performance.now() - started };
+  return {
+    findings: withHygieneFindings(findings),
+    files: targets.length,
+    bytes,
+    binarySkipped: binary,
+    durationMs: performance.now() - started,
+  };
 }

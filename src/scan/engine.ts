@@ -6,7 +6,13 @@
 import { BUILTIN_RULES } from './rules.ts';
 import { isDocumentedExample, isPlaceholder } from './placeholders.ts';
 import { shannonEntropy } from './entropy.ts';
-import { base64Triggers, decodeBase64Segment, decodeEscapedSegment, decodeUrlSegment, expandSegment } from './decoders.ts';
+import {
+  base64Triggers,
+  decodeBase64Segment,
+  decodeEscapedSegment,
+  decodeUrlSegment,
+  expandSegment,
+} from './decoders.ts';
 import type { Rule } from './rule.ts';
 import type { Encoding, RawMatch } from './types.ts';
 
@@ -62,7 +68,10 @@ export function builtinRules(): CompiledRules {
   return builtin;
 }
 
-function secretOf(match: RegExpExecArray, group: string | number | undefined): { secret: string; offset: number } {
+function secretOf(
+  match: RegExpExecArray,
+  group: string | number | undefined,
+): { secret: string; offset: number } {
   if (group !== undefined) {
     const value = typeof group === 'number' ? match[group] : match.groups?.[group];
     const span = typeof group === 'number' ? match.indices?.[group] : match.indices?.groups?.[group];
@@ -75,7 +84,10 @@ function secretOf(match: RegExpExecArray, group: string | number | undefined): {
       if (value !== undefined) {
         // Patterns are compiled with the `d` flag, so the group's exact offset is known.
         const span = match.indices?.groups?.[name];
-        return { secret: value, offset: span === undefined ? match.index + match[0].lastIndexOf(value) : span[0] };
+        return {
+          secret: value,
+          offset: span === undefined ? match.index + match[0].lastIndexOf(value) : span[0],
+        };
       }
     }
   }
@@ -89,13 +101,28 @@ function withIndices(rule: Rule): Rule {
   return { ...rule, pattern: new RegExp(pattern.source, `${flags}d`) };
 }
 
-function accept(rule: Rule, secret: string, text: string, start: number, match: RegExpExecArray, path: string): boolean {
+function accept(
+  rule: Rule,
+  secret: string,
+  text: string,
+  start: number,
+  match: RegExpExecArray,
+  path: string,
+): boolean {
   if (rule.checkPlaceholder !== false && (isPlaceholder(secret) || isDocumentedExample(secret))) return false;
   if (rule.minEntropy !== undefined && shannonEntropy(secret) < rule.minEntropy) return false;
   return rule.validate === undefined || rule.validate(secret, { text, start, match, path });
 }
 
-function runPattern(rule: Rule, text: string, from: number, to: number, path: string, out: RawMatch[], seen: Set<string>): void {
+function runPattern(
+  rule: Rule,
+  text: string,
+  from: number,
+  to: number,
+  path: string,
+  out: RawMatch[],
+  seen: Set<string>,
+): void {
   const pattern = rule.pattern!;
   const window = from === 0 && to === text.length ? text : text.slice(from, to);
   pattern.lastIndex = 0;
@@ -111,7 +138,11 @@ function runPattern(rule: Rule, text: string, from: number, to: number, path: st
     if (seen.has(key)) continue;
     seen.add(key);
     // Validators see absolute offsets into the full text.
-    const absolute = Object.assign([...match], { index: from + match.index, input: text, groups: match.groups }) as unknown as RegExpExecArray;
+    const absolute = Object.assign([...match], {
+      index: from + match.index,
+      input: text,
+      groups: match.groups,
+    }) as unknown as RegExpExecArray;
     if (!accept(rule, secret, text, start, absolute, path)) continue;
     out.push({ ruleId: rule.id, start, end: start + secret.length, secret, reveal: rule.reveal ?? 0 });
   }
@@ -144,7 +175,13 @@ export function findSecrets(compiled: CompiledRules, text: string, path: string,
           const key = `${rule.id}:${found.start}`;
           if (seen.has(key) || isDocumentedExample(found.secret)) continue;
           seen.add(key);
-          out.push({ ruleId: rule.id, start: found.start, end: found.start + found.secret.length, secret: found.secret, reveal: rule.reveal ?? 0 });
+          out.push({
+            ruleId: rule.id,
+            start: found.start,
+            end: found.start + found.secret.length,
+            secret: found.secret,
+            reveal: rule.reveal ?? 0,
+          });
         }
         covered.set(rule, text.length);
         continue;
@@ -174,7 +211,16 @@ export function findSecrets(compiled: CompiledRules, text: string, path: string,
   }
   if (depth < MAX_DEPTH) {
     scanTrigger(compiled, text, path, depth, /%[0-9A-Fa-f]{2}/g, 'url', decodedRuns, out);
-    scanTrigger(compiled, text, path, depth, /\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|\/)/g, 'escape', decodedRuns, out);
+    scanTrigger(
+      compiled,
+      text,
+      path,
+      depth,
+      /\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|\/)/g,
+      'escape',
+      decodedRuns,
+      out,
+    );
   }
   return resolveOverlaps(compiled, out);
 }
@@ -213,7 +259,12 @@ function decodeAt(
   if (decodedRuns.has(key)) return end;
   decodedRuns.add(key);
   const raw = text.slice(start, end);
-  const decoded = encoding === 'base64' ? decodeBase64Segment(raw) : encoding === 'url' ? decodeUrlSegment(raw) : decodeEscapedSegment(raw);
+  const decoded =
+    encoding === 'base64'
+      ? decodeBase64Segment(raw)
+      : encoding === 'url'
+        ? decodeUrlSegment(raw)
+        : decodeEscapedSegment(raw);
   if (decoded === undefined || decoded === raw) return end;
   for (const inner of findSecrets(compiled, decoded, path, depth + 1)) {
     // A decoded finding is located at the start of its encoded segment.
@@ -234,7 +285,8 @@ function resolveOverlaps(compiled: CompiledRules, matches: RawMatch[]): RawMatch
       const other = kept[i]!;
       if (other.end <= match.start || match.end <= other.start) continue;
       // Several secrets decoded from one segment share its span: they are not rivals.
-      if (match.encoding !== undefined && other.encoding !== undefined && match.secret !== other.secret) continue;
+      if (match.encoding !== undefined && other.encoding !== undefined && match.secret !== other.secret)
+        continue;
       if (priority(match) > priority(other)) {
         kept.splice(i, 1);
       } else {

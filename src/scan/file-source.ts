@@ -54,10 +54,17 @@ function isIgnored(levels: readonly IgnoreLevel[], absolute: string, directory: 
 }
 
 /** Walks `root` depth-first, skipping `.git`, symbolic links and (unless `noIgnore`) git-ignored paths. */
-export async function* walkFiles(root: string, display: string, options: WalkFilesOptions = {}): AsyncGenerator<WalkedFile> {
+export async function* walkFiles(
+  root: string,
+  display: string,
+  options: WalkFilesOptions = {},
+): AsyncGenerator<WalkedFile> {
   const base: IgnoreLevel[] = [];
-  if (options.allowPaths !== undefined && options.allowPaths.length > 0) base.push({ base: root, rules: ignore().add([...options.allowPaths]) });
-  const stack: Array<{ dir: string; shown: string; levels: IgnoreLevel[] }> = [{ dir: root, shown: display, levels: base }];
+  if (options.allowPaths !== undefined && options.allowPaths.length > 0)
+    base.push({ base: root, rules: ignore().add([...options.allowPaths]) });
+  const stack: Array<{ dir: string; shown: string; levels: IgnoreLevel[] }> = [
+    { dir: root, shown: display, levels: base },
+  ];
   while (stack.length > 0) {
     const { dir, shown, levels: parentLevels } = stack.pop()!;
     let levels = parentLevels;
@@ -90,7 +97,12 @@ export async function* walkFiles(root: string, display: string, options: WalkFil
 }
 
 /** Scans one file: whole when small, streamed when big; a PKCS#12 file is a finding by itself. */
-export async function scanFilePath(scanner: Scanner, absolute: string, display: string, size?: number): Promise<StreamScanResult> {
+export async function scanFilePath(
+  scanner: Scanner,
+  absolute: string,
+  display: string,
+  size?: number,
+): Promise<StreamScanResult> {
   if (PKCS12.test(absolute)) return scanPkcs12(scanner, await readFile(absolute), display);
   const bytes = size ?? (await lstat(absolute)).size;
   if (bytes <= READ_WHOLE_LIMIT) return scanBytes(scanner, await readFile(absolute), display);

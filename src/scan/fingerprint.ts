@@ -3,7 +3,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 /** HMAC-SHA256 hex of `secret` under `key` (for the agent, the key the gate issued). */
 export function fingerprintSecret(secret: string, key: Uint8Array | string): string {
-  if (typeof key === 'string' ? key.length === 0 : key.byteLength === 0) throw new RangeError('fingerprint key must not be empty');
+  if (typeof key === 'string' ? key.length === 0 : key.byteLength === 0)
+    throw new RangeError('fingerprint key must not be empty');
   return createHmac('sha256', key).update(secret, 'utf8').digest('hex');
 }
 

@@ -38,7 +38,10 @@ function run(cwd: string, args: readonly string[]): Promise<string> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? `git exited with ${code}`));
+      else
+        reject(
+          new Error(Buffer.concat(err).toString('utf8').trim().split('\n')[0] ?? `git exited with ${code}`),
+        );
     });
   });
 }
@@ -52,14 +55,17 @@ async function listCommits(repo: string, since: string | undefined): Promise<str
   }
   const args = ['rev-list', '--all', '--reverse', '--topo-order'];
   if (since !== undefined) {
-    if (since.startsWith('-')) throw new ScanInputError('ERR_SCAN_BAD_REVISION', 'revision must not start with "-"');
+    if (since.startsWith('-'))
+      throw new ScanInputError('ERR_SCAN_BAD_REVISION', 'revision must not start with "-"');
     args.push('--not', since);
   }
   let out: string;
   try {
     out = await run(repo, args);
   } catch (cause) {
-    throw new ScanInputError('ERR_SCAN_BAD_REVISION', 'git could not list commits (unknown revision?)', { cause });
+    throw new ScanInputError('ERR_SCAN_BAD_REVISION', 'git could not list commits (unknown revision?)', {
+      cause,
+    });
   }
   return out.split('\n').filter((line) => /^[0-9a-f]{40,64}$/.test(line));
 }
@@ -121,7 +127,12 @@ class DiffParser {
     if (c === 43 /* + */) {
       if (line.startsWith('+++ ')) {
         const target = line.slice(4);
-        this.current = target === '/dev/null' ? undefined : new FileAdditions(Buffer.from(unquotePath(target), 'latin1').toString('utf8').replace(/^b\//, ''));
+        this.current =
+          target === '/dev/null'
+            ? undefined
+            : new FileAdditions(
+                Buffer.from(unquotePath(target), 'latin1').toString('utf8').replace(/^b\//, ''),
+              );
         if (this.current !== undefined) this.files.push(this.current);
         return;
       }
@@ -143,7 +154,13 @@ class DiffParser {
   }
 }
 
-function scanCommit(scanner: Scanner, commit: string, files: FileAdditions[], out: Map<string, ScanFinding>, order: Map<string, number>): void {
+function scanCommit(
+  scanner: Scanner,
+  commit: string,
+  files: FileAdditions[],
+  out: Map<string, ScanFinding>,
+  order: Map<string, number>,
+): void {
   for (const file of files) {
     if (file.lines.length === 0) continue;
     const text = file.lines.join('\n');
@@ -160,23 +177,45 @@ function scanCommit(scanner: Scanner, commit: string, files: FileAdditions[], ou
 }
 
 /** Scans every commit of `repo` (all refs), reporting each secret at the commit that added it. */
-export async function scanGitHistory(scanner: Scanner, repo: string, options: GitHistoryOptions = {}): Promise<GitHistoryResult> {
+export async function scanGitHistory(
+  scanner: Scanner,
+  repo: string,
+  options: GitHistoryOptions = {},
+): Promise<GitHistoryResult> {
   const commits = await listCommits(repo, options.since);
   const order = new Map(commits.map((commit, index) => [commit, index]));
   const found = new Map<string, ScanFinding>();
-  const processes = Math.max(1, Math.min(options.processes ?? availableParallelism(), Math.ceil(commits.length / 50)));
+  const processes = Math.max(
+    1,
+    Math.min(options.processes ?? availableParallelism(), Math.ceil(commits.length / 50)),
+  );
   // Contiguous slices keep each process's diffs local in the object store.
   const size = Math.ceil(commits.length / processes);
   let scanned = 0;
   let bytes = 0;
-  const shards = Array.from({ length: processes }, (_, i) => commits.slice(i * size, (i + 1) * size)).filter((s) => s.length > 0);
+  const shards = Array.from({ length: processes }, (_, i) => commits.slice(i * size, (i + 1) * size)).filter(
+    (s) => s.length > 0,
+  );
   await Promise.all(
     shards.map(
       (shard) =>
         new Promise<void>((resolve, reject) => {
           const child = spawn(
             'git',
-            ['-c', 'core.quotePath=false', 'diff-tree', '--stdin', '-p', '-U0', '--root', '-r', '--no-renames', '--no-color', '--no-ext-diff', '--no-textconv'],
+            [
+              '-c',
+              'core.quotePath=false',
+              'diff-tree',
+              '--stdin',
+              '-p',
+              '-U0',
+              '--root',
+              '-r',
+              '--no-renames',
+              '--no-color',
+              '--no-ext-diff',
+              '--no-textconv',
+            ],
             { cwd: repo, stdio: ['pipe', 'pipe', 'ignore'] },
           );
           const parser = new DiffParser((commit, files) => {
@@ -199,7 +238,10 @@ export async function scanGitHistory(scanner: Scanner, repo: string, options: Gi
     ),
   );
   const findings = [...found.values()].sort(
-    (a, b) => (order.get(a.commit ?? '') ?? 0) - (order.get(b.commit ?? '') ?? 0) || a.path.localeCompare(b.path) || a.line - b.line,
+    (a, b) =>
+      (order.get(a.commit ?? '') ?? 0) - (order.get(b.commit ?? '') ?? 0) ||
+      a.path.localeCompare(b.path) ||
+      a.line - b.line,
   );
   return { findings, commits: commits.length, bytes };
 }

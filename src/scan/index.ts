@@ -22,7 +22,14 @@ export { fingerprintSecret, redactSecret } from './fingerprint.ts';
 export { scanPaths } from './scan-paths.ts';
 export { listRules } from './catalog.ts';
 export { loadScanConfig, parseScanConfig } from './custom-rules.ts';
-export { createBaseline, readBaseline, readBaselineOrNew, writeBaseline, filterBaseline, baselineKey } from './baseline.ts';
+export {
+  createBaseline,
+  readBaseline,
+  readBaselineOrNew,
+  writeBaseline,
+  filterBaseline,
+  baselineKey,
+} from './baseline.ts';
 export { formatText, toJsonReport, toSarifReport, formatProgress } from './reporters.ts';
 export { scanEndpoint, endpointLocations } from './endpoint.ts';
 export { runAgent, fetchScanKey, sendScanReport } from './agent-client.ts';
@@ -38,8 +45,15 @@ export interface ScanTarballOptions extends ScanOptions {
  * to disk. Findings carry the entry path (e.g. `package/.npmrc`). Throws ScanInputError
  * ERR_SCAN_TARBALL_CORRUPT / ERR_SCAN_TARBALL_TOO_LARGE on hostile input.
  */
-export async function scanTarball(bytes: Uint8Array, options: ScanTarballOptions = {}): Promise<ScanFinding[]> {
-  const result = await scanTarballBytes(createScanner(options), bytes, options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes });
+export async function scanTarball(
+  bytes: Uint8Array,
+  options: ScanTarballOptions = {},
+): Promise<ScanFinding[]> {
+  const result = await scanTarballBytes(
+    createScanner(options),
+    bytes,
+    options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes },
+  );
   return result.findings;
 }
 

@@ -6,7 +6,12 @@ import { listRules } from './catalog.ts';
 import type { ScanReport } from './scan-paths.ts';
 import type { ScanFinding, Severity } from './types.ts';
 
-const LEVEL: Record<Severity, SarifLevel> = { critical: 'error', high: 'error', medium: 'warning', low: 'note' };
+const LEVEL: Record<Severity, SarifLevel> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+};
 const SECURITY_SEVERITY: Record<Severity, number> = { critical: 9.5, high: 8.0, medium: 5.5, low: 3.0 };
 
 /** Options of {@link formatText}. */
@@ -26,7 +31,12 @@ function describe(finding: ScanFinding): string {
 /** Human-readable report: one line per finding, then a summary. Shows previews only. */
 export function formatText(report: ScanReport, options: FormatTextOptions = {}): string {
   const c = pc.createColors(options.color === true);
-  const paint: Record<Severity, (s: string) => string> = { critical: c.red, high: c.red, medium: c.yellow, low: c.dim };
+  const paint: Record<Severity, (s: string) => string> = {
+    critical: c.red,
+    high: c.red,
+    medium: c.yellow,
+    low: c.dim,
+  };
   const lines = report.findings.map(
     (f) =>
       `${c.bold(`${f.path}:${f.line}:${f.column}`)}  ${paint[f.severity](f.severity.toUpperCase().padEnd(8))} ${c.cyan(f.ruleId)}  ${f.ruleTitle}  ${c.dim(f.preview)}${describe(f)}`,
@@ -44,8 +54,11 @@ export function formatText(report: ScanReport, options: FormatTextOptions = {}):
   const summary =
     report.findings.length === 0
       ? c.green(`No secrets found in ${scanned} (${mb} MB, ${seconds} s).`)
-      : c.red(`${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} (${bySeverity.join(', ')}) in ${scanned} (${mb} MB, ${seconds} s).`);
-  const skipped = report.binarySkipped > 0 ? `\n${c.dim(`${report.binarySkipped} binary file(s) skipped.`)}` : '';
+      : c.red(
+          `${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} (${bySeverity.join(', ')}) in ${scanned} (${mb} MB, ${seconds} s).`,
+        );
+  const skipped =
+    report.binarySkipped > 0 ? `\n${c.dim(`${report.binarySkipped} binary file(s) skipped.`)}` : '';
   return `${lines.join('\n')}${lines.length > 0 ? '\n\n' : ''}${summary}${skipped}\n`;
 }
 
@@ -85,7 +98,14 @@ export function toSarifReport(report: ScanReport, toolVersion = '0.1.0'): Log {
         securitySeverity: SECURITY_SEVERITY[rule.severity],
         tags: ['security', 'secret'],
       })),
-      ...extra.map((id) => ({ id, name: id, shortDescription: id, level: 'error' as const, securitySeverity: 8, tags: ['security', 'secret'] })),
+      ...extra.map((id) => ({
+        id,
+        name: id,
+        shortDescription: id,
+        level: 'error' as const,
+        securitySeverity: 8,
+        tags: ['security', 'secret'],
+      })),
     ],
     results: report.findings.map((f) => ({
       ruleId: f.ruleId,

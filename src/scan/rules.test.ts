@@ -2,7 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { generateToken } from '../tokens/index.ts';
-import { badChecksum, checksummed, plantedSecrets, randomBase62, randomFrom } from '../../test/fixtures/scan/secrets.ts';
+import {
+  badChecksum,
+  checksummed,
+  plantedSecrets,
+  randomBase62,
+  randomFrom,
+} from '../../test/fixtures/scan/secrets.ts';
 import { BUILTIN_RULES } from './rules.ts';
 import { createScanner, scanWithScanner } from './scanner.ts';
 
@@ -50,14 +56,36 @@ void describe('built-in rules', () => {
       ['a glpat- of a counting sequence', j('gl', 'pat-', '12345678901234567890')],
       ['a pypi- token of x', j('pypi', '-AgEIcHlwaS5vcmc', x(70))],
       ['the AWS documentation key id', `aws_access_key_id = ${awsExample}`],
-      ['the AWS documentation secret', `aws_secret_access_key = ${j('wJalrXUtnFEMI/K7MDENG/bPxRfiCY', 'EXAMPLEKEY')}`],
+      [
+        'the AWS documentation secret',
+        `aws_secret_access_key = ${j('wJalrXUtnFEMI/K7MDENG/bPxRfiCY', 'EXAMPLEKEY')}`,
+      ],
       ['a Google API key placeholder', j('AI', 'za', x(35))],
       ['a JWT with alg none', `${sample({ alg: 'none' })}.${sample({ sub: 'a-user-id' })}.${x(20)}`],
-      ['the jwt.io sample', `${sample({ alg: 'HS256', typ: 'JWT' })}.${sample({ sub: '1234567890', name: 'John Doe', iat: 1516239022 })}.${randomBase62(43)}`],
-      ['eyJ text that is not JSON', j('eyJ', randomBase62(20), '.eyJ', randomBase62(20), '.', randomBase62(30))],
-      ['a truncated private key', j('-----BEGIN RSA ', 'PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA ', 'PRIVATE KEY-----')],
-      ['a public key', j('-----BEGIN PUBLIC KEY-----\n', randomBytes(300).toString('base64'), '\n-----END PUBLIC KEY-----')],
-      ['a certificate', j('-----BEGIN CERTIFICATE-----\n', randomBytes(600).toString('base64'), '\n-----END CERTIFICATE-----')],
+      [
+        'the jwt.io sample',
+        `${sample({ alg: 'HS256', typ: 'JWT' })}.${sample({ sub: '1234567890', name: 'John Doe', iat: 1516239022 })}.${randomBase62(43)}`,
+      ],
+      [
+        'eyJ text that is not JSON',
+        j('eyJ', randomBase62(20), '.eyJ', randomBase62(20), '.', randomBase62(30)),
+      ],
+      [
+        'a truncated private key',
+        j('-----BEGIN RSA ', 'PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA ', 'PRIVATE KEY-----'),
+      ],
+      [
+        'a public key',
+        j('-----BEGIN PUBLIC KEY-----\n', randomBytes(300).toString('base64'), '\n-----END PUBLIC KEY-----'),
+      ],
+      [
+        'a certificate',
+        j(
+          '-----BEGIN CERTIFICATE-----\n',
+          randomBytes(600).toString('base64'),
+          '\n-----END CERTIFICATE-----',
+        ),
+      ],
       ['a URL with a stop-word password', 'https://user:password@registry.corp.internal/'],
       ['a URL with an environment placeholder', 'postgres://app:${DB_PASSWORD}@db:5432/app'],
       ['a URL on example.com', `https://user:${randomBase62(12)}@example.com/`],
@@ -68,13 +96,22 @@ void describe('built-in rules', () => {
       ['an API key of x', `api_key = "${x(32)}"`],
       ['a lockfile integrity value', `"integrity": "sha512-${randomBytes(64).toString('base64')}"`],
       ['an SRI value under a token name', `token: "sha384-${randomBytes(48).toString('base64')}"`],
-      ['a UUID under a secret name', `client_secret = "${randomFrom('0123456789abcdef', 8)}-1234-4abc-8def-${randomFrom('0123456789abcdef', 12)}"`],
+      [
+        'a UUID under a secret name',
+        `client_secret = "${randomFrom('0123456789abcdef', 8)}-1234-4abc-8def-${randomFrom('0123456789abcdef', 12)}"`,
+      ],
       ['a commit id under a sha name', `commit_sha = "${randomFrom('0123456789abcdef', 40)}"`],
       ['a bcrypt hash', `password_hash: "$2b$10$${randomBase62(53)}"`],
       ['a password that is a hash', `password: "$2b$10$${randomBase62(53)}"`],
       ['a tokenizer call', 'const tokenizer = createTokenizer(options);'],
-      ['a Slack webhook placeholder', j('https://hooks.', 'slack.com/services/T00000000/B00000000/', 'X'.repeat(24))],
-      ['a ConfigMap data value', `kind: ConfigMap\ndata:\n  api: ${Buffer.from(randomBase62(20)).toString('base64')}\n`],
+      [
+        'a Slack webhook placeholder',
+        j('https://hooks.', 'slack.com/services/T00000000/B00000000/', 'X'.repeat(24)),
+      ],
+      [
+        'a ConfigMap data value',
+        `kind: ConfigMap\ndata:\n  api: ${Buffer.from(randomBase62(20)).toString('base64')}\n`,
+      ],
       ['a Secret with a templated value', 'kind: Secret\nstringData:\n  api: ${API_TOKEN}\n'],
       ['a Stripe publishable key', j('pk', '_live_', randomBase62(24))],
       ['an hf_ identifier of lower-case words', j('h', 'f_', 'abcdefghijklmnopqrstuvwxyzabcdefgh')],
@@ -85,7 +122,10 @@ void describe('built-in rules', () => {
       ['an Actions secret reference', 'token: ${{ secrets.GITHUB_TOKEN }}'],
       ['a Helm template value', 'password: {{ .Values.db.password }}'],
       ['a key in a cache key name', `cacheKey = "${randomBase62(24)}"`],
-      ['a TypeScript property typed with a PascalCase type', '    signalAllAcceptedCredentials: BrowserCapabilitySupport;'],
+      [
+        'a TypeScript property typed with a PascalCase type',
+        '    signalAllAcceptedCredentials: BrowserCapabilitySupport;',
+      ],
       ['a class alias with a numeric suffix', 'CompositePrivateKey = CompositePrivateKey_1 = __decorate(['],
       ['a SCREAMING_CASE constant', 'exports.SOCKS5_NO_ACCEPTABLE_AUTH = SOCKS5_NO_ACCEPTABLE_AUTH;'],
       ['a header name under an AUTH constant', "  WWW_AUTH: 'WWW-Authenticate',"],

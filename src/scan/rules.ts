@@ -53,27 +53,46 @@ const VALUE_STOP_WORDS =
   /password|passwd|secret|token|test|sample|demo|default|admin|qwerty|letmein|123456|abc123|foobar|hunter2|changeit|welcome|mypass|localhost|undefined|function|return/i;
 const NAME_STOP_WORDS =
   /csrf|xsrf|page|next|continuation|cancel|sync|pagination|cursor|lexer|parse|hash|digest|checksum|integrity|commit|sha\d*|public|nonce|verifier|challenge|author|max|min|len|type|file|path|prefix|label|placeholder|field|param|input|sample|example|dummy|fake|mock|test/i;
-const KNOWN_PREFIX = /^(?:npm_|gh[pousr]_|pgt_|github_pat_|gl(?:pat|dt|ptt|rt|cbt)-|pypi-|rubygems_|dckr_|xox[a-z]-|sk-|[sr]k_(?:live|test)_|hf_|hv[sbr]\.|AKIA|AIza|AKCp)/;
+const KNOWN_PREFIX =
+  /^(?:npm_|gh[pousr]_|pgt_|github_pat_|gl(?:pat|dt|ptt|rt|cbt)-|pypi-|rubygems_|dckr_|xox[a-z]-|sk-|[sr]k_(?:live|test)_|hf_|hv[sbr]\.|AKIA|AIza|AKCp)/;
 const NAME_PASSWORD = /passw(?:or)?d|pwd|credentials?|auth$/i;
 
 /** The generic rule's acceptance test for an assigned value (exported for tests of look-alikes). */
-export function isGenericSecretValue(name: string, value: string, quoted: boolean, context?: RuleContext): boolean {
-  if (NAME_STOP_WORDS.test(name.replace(/(?:passw(?:or)?d|pwd|secret|token|credentials?|auth|key)$/i, ''))) return false;
+export function isGenericSecretValue(
+  name: string,
+  value: string,
+  quoted: boolean,
+  context?: RuleContext,
+): boolean {
+  if (NAME_STOP_WORDS.test(name.replace(/(?:passw(?:or)?d|pwd|secret|token|credentials?|auth|key)$/i, '')))
+    return false;
   if (isPlaceholder(value) || isDocumentedExample(value) || isUuid(value) || isHashLike(value)) return false;
   // A value in a known token format that its own rule rejected (bad checksum, fake body) stays rejected.
   if (KNOWN_PREFIX.test(value)) return false;
   if (/^(?:https?:|file:|\/|\.\.?\/|~\/|[A-Za-z]:\\)/.test(value)) return false;
-  if (/^(?:true|false|null|nil|none|empty|required|optional|string|number|boolean|object|bytes)$/i.test(value)) return false;
+  if (
+    /^(?:true|false|null|nil|none|empty|required|optional|string|number|boolean|object|bytes)$/i.test(value)
+  )
+    return false;
   if (VALUE_STOP_WORDS.test(value)) return false;
   // Code, not a literal: dotted member chains and plain words or camelCase identifiers.
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return false;
   if (/^[A-Za-z_$][\w$]*$/.test(value) && !/\d/.test(value)) return false;
   // Identifiers with a numeric suffix (CompositeKey_1) and SCREAMING_CASE constants (SOCKS5_NO_AUTH).
-  if (/^[A-Z]?[a-z]+(?:[A-Z][a-z]+)*(?:_?\d{1,3})?$/.test(value) || /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value)) return false;
+  if (
+    /^[A-Z]?[a-z]+(?:[A-Z][a-z]+)*(?:_?\d{1,3})?$/.test(value) ||
+    /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value)
+  )
+    return false;
   // Words, possibly hyphenated or with one leading/trailing symbol: '@authenticated', 'WWW-Authenticate'.
-  if (/^[^A-Za-z0-9]?[A-Za-z\u0080-\u024f]+(?:[-_. ][A-Za-z\u0080-\u024f]+)*[^A-Za-z0-9]?$/.test(value)) return false;
+  if (/^[^A-Za-z0-9]?[A-Za-z\u0080-\u024f]+(?:[-_. ][A-Za-z\u0080-\u024f]+)*[^A-Za-z0-9]?$/.test(value))
+    return false;
   if (!quoted && context !== undefined && !isConfigLine(context)) return false;
-  const classes = Number(/[a-z]/.test(value)) + Number(/[A-Z]/.test(value)) + Number(/\d/.test(value)) + Number(/[^A-Za-z0-9]/.test(value));
+  const classes =
+    Number(/[a-z]/.test(value)) +
+    Number(/[A-Z]/.test(value)) +
+    Number(/\d/.test(value)) +
+    Number(/[^A-Za-z0-9]/.test(value));
   const entropy = shannonEntropy(value);
   if (NAME_PASSWORD.test(name)) return value.length >= 8 && classes >= 2 && entropy >= 2.5;
   if (value.length < 16 || classes < 2) return false;
@@ -107,7 +126,13 @@ function kubernetesSecretValues(text: string, at: number): Extracted[] {
       if (entry === null || entry[1]!.length <= indent) break;
       const value = entry[2]!;
       const decoded = isData ? decodePrintableBase64(value) : value;
-      if (decoded !== undefined && decoded.length >= 4 && !isPlaceholder(decoded) && value !== '|' && value !== '>') {
+      if (
+        decoded !== undefined &&
+        decoded.length >= 4 &&
+        !isPlaceholder(decoded) &&
+        value !== '|' &&
+        value !== '>'
+      ) {
         out.push({ start: offset + line.indexOf(value, entry[1]!.length), secret: value });
       }
       offset = lineEnd + 1;
@@ -116,8 +141,10 @@ function kubernetesSecretValues(text: string, at: number): Extracted[] {
   return out;
 }
 
-const URL_PASSWORD_STOP = /^(?:pass|password|passwd|pwd|secret|changeme|admin|root|user|guest|test|token|foo|bar|baz|null|none|mypassword|yourpassword|p@ssw0rd|s3cret|pw|pass123|password123|x-oauth-basic)$/i;
-const EXAMPLE_HOST = /(?:^|\.)(?:example\.(?:com|org|net)|example|host|hostname|domain\.com|domain|server|your-?host|your-?domain\.com|foo\.com|bar\.com)$/i;
+const URL_PASSWORD_STOP =
+  /^(?:pass|password|passwd|pwd|secret|changeme|admin|root|user|guest|test|token|foo|bar|baz|null|none|mypassword|yourpassword|p@ssw0rd|s3cret|pw|pass123|password123|x-oauth-basic)$/i;
+const EXAMPLE_HOST =
+  /(?:^|\.)(?:example\.(?:com|org|net)|example|host|hostname|domain\.com|domain|server|your-?host|your-?domain\.com|foo\.com|bar\.com)$/i;
 
 function isUrlCredential(secret: string, context: RuleContext): boolean {
   const user = context.match.groups?.['user'] ?? '';
@@ -129,7 +156,8 @@ function isUrlCredential(secret: string, context: RuleContext): boolean {
     // Not valid percent-encoding: keep the raw value.
   }
   if (password.length < 4 || URL_PASSWORD_STOP.test(password) || /password/i.test(password)) return false;
-  if (password === user || isPlaceholder(password) || isPlaceholder(user) || EXAMPLE_HOST.test(host)) return false;
+  if (password === user || isPlaceholder(password) || isPlaceholder(user) || EXAMPLE_HOST.test(host))
+    return false;
   if (/^\d{1,5}$/.test(password) || /^[$%]/.test(password)) return false;
   return true;
 }
@@ -193,7 +221,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     severity: 'high',
     keywords: ['_password'],
     pattern: /(?<![A-Za-z0-9])_password\s*=\s*["']?(?<secret>[A-Za-z0-9+/]{4,}={0,2})/g,
-    validate: (secret) => decodePrintableBase64(secret) !== undefined && !isPlaceholder(decodePrintableBase64(secret) ?? ''),
+    validate: (secret) =>
+      decodePrintableBase64(secret) !== undefined && !isPlaceholder(decodePrintableBase64(secret) ?? ''),
     priority: 2,
     publishToken: true,
     description: '`_password=` in .npmrc (base64 of the password).',
@@ -265,7 +294,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     title: 'GitLab runner token',
     severity: 'high',
     keywords: ['glrt-', 'GR1348941'],
-    pattern: /(?<![A-Za-z0-9])(?:glrt-(?:t\d_)?[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?|GR1348941[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g,
+    pattern:
+      /(?<![A-Za-z0-9])(?:glrt-(?:t\d_)?[A-Za-z0-9_-]{20,300}(?:\.[0-9a-z]{2}\.[0-9a-z]{7,10})?|GR1348941[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g,
     validate: (secret) => isRandomEnough(secret, secret.startsWith('GR') ? 9 : 5),
     reveal: 5,
     priority: 3,
@@ -335,7 +365,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     severity: 'critical',
     keywords: ['cio'],
     pattern: prefixed('cio', '[A-Za-z0-9]{32}'),
-    validate: (secret) => isRandomEnough(secret, 3) && /\d/.test(secret) && /[A-Z]/.test(secret) && /[a-z]/.test(secret.slice(3)),
+    validate: (secret) =>
+      isRandomEnough(secret, 3) && /\d/.test(secret) && /[A-Z]/.test(secret) && /[a-z]/.test(secret.slice(3)),
     reveal: 3,
     priority: 3,
     publishToken: true,
@@ -362,7 +393,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     before: 64,
     priority: 2,
     publishToken: true,
-    description: '`<add key="ClearTextPassword" value="…">` (or `Password`) in NuGet.Config packageSourceCredentials.',
+    description:
+      '`<add key="ClearTextPassword" value="…">` (or `Password`) in NuGet.Config packageSourceCredentials.',
   },
   {
     id: 'nuget-api-key',
@@ -419,10 +451,12 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     severity: 'high',
     keywords: ['"auth"', '"identitytoken"'],
     pattern: /"(?:auth|identitytoken)"\s*:\s*"(?<secret>[A-Za-z0-9+/._-]{8,}={0,2})"/g,
-    validate: (secret, context) => (context.match[0].startsWith('"auth"') ? isBase64UserPassword(secret) : secret.length >= 16),
+    validate: (secret, context) =>
+      context.match[0].startsWith('"auth"') ? isBase64UserPassword(secret) : secret.length >= 16,
     priority: 2,
     publishToken: true,
-    description: '`auths.<registry>.auth` (base64 user:password) or `identitytoken` in ~/.docker/config.json.',
+    description:
+      '`auths.<registry>.auth` (base64 user:password) or `identitytoken` in ~/.docker/config.json.',
   },
   {
     id: 'aws-access-key-id',
@@ -439,11 +473,19 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     id: 'aws-secret-access-key',
     title: 'AWS secret access key',
     severity: 'critical',
-    keywords: caseVariants(['secret_access_key', 'secretaccesskey', 'secretAccessKey', 'secret-access-key', 'aws_secret', 'SecretKey']),
+    keywords: caseVariants([
+      'secret_access_key',
+      'secretaccesskey',
+      'secretAccessKey',
+      'secret-access-key',
+      'aws_secret',
+      'SecretKey',
+    ]),
     pattern:
       /(?:aws)?[_.-]?secret[_.-]?(?:access[_.-]?)?key(?:[_.-]?id)?["']?\s*(?::=|=>|=|:)\s*["']?(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
     before: 16,
-    validate: (secret) => isRandomEnough(secret, 0) && /[A-Z]/.test(secret) && /[a-z]/.test(secret) && /\d/.test(secret),
+    validate: (secret) =>
+      isRandomEnough(secret, 0) && /[A-Z]/.test(secret) && /[a-z]/.test(secret) && /\d/.test(secret),
     priority: 2,
     description: 'AWS secret access key (40 characters) assigned to an aws_secret_access_key-like name.',
   },
@@ -452,11 +494,14 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     title: 'GCP service account key',
     severity: 'critical',
     keywords: ['"private_key"'],
-    pattern: /"private_key"\s*:\s*"(?<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[^"]{64,}?-----END (?:RSA )?PRIVATE KEY-----(?:\\n)?)"/g,
+    pattern:
+      /"private_key"\s*:\s*"(?<secret>-----BEGIN (?:RSA )?PRIVATE KEY-----[^"]{64,}?-----END (?:RSA )?PRIVATE KEY-----(?:\\n)?)"/g,
     after: 8192,
     validate: (secret, context) =>
       hasKeyMaterial(secret) &&
-      /service_account|gserviceaccount\.com/.test(context.text.slice(Math.max(0, context.start - 4096), context.start + secret.length + 4096)),
+      /service_account|gserviceaccount\.com/.test(
+        context.text.slice(Math.max(0, context.start - 4096), context.start + secret.length + 4096),
+      ),
     checkPlaceholder: false,
     reveal: 27,
     priority: 3,
@@ -492,13 +537,19 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     keywords: ['AccountKey=', 'SharedAccessKey='],
     pattern: /(?:AccountKey=(?<secret>[A-Za-z0-9+/]{86}==)|SharedAccessKey=(?<sas>[A-Za-z0-9+/]{43}=))/g,
     priority: 2,
-    description: 'AccountKey= in an Azure storage connection string, or SharedAccessKey= (Service Bus, Event Hubs).',
+    description:
+      'AccountKey= in an Azure storage connection string, or SharedAccessKey= (Service Bus, Event Hubs).',
   },
   {
     id: 'azure-devops-pat',
     title: 'Azure DevOps personal access token',
     severity: 'critical',
-    keywords: ['AZDO', 'dev.azure.com', 'visualstudio.com', ...caseVariants(['azure_devops', 'azdo', 'devops_pat', 'vsts'])],
+    keywords: [
+      'AZDO',
+      'dev.azure.com',
+      'visualstudio.com',
+      ...caseVariants(['azure_devops', 'azdo', 'devops_pat', 'vsts']),
+    ],
     pattern:
       /(?:(?<![A-Za-z0-9])(?<cask>[A-Za-z0-9]{52}JQQJ9[0-9A-Za-z]{19}AZDO[A-Za-z0-9]{4})(?![A-Za-z0-9])|https?:\/\/(?:[^\s:@/]*:)?(?<url>[a-z2-7]{52})@(?:dev\.azure\.com|[\w-]+\.visualstudio\.com)|(?:azure[_-]?devops|azdo|vsts|devops)[\w-]{0,20}(?:pat|token)["']?\s*[:=]\s*["']?(?<legacy>[a-z2-7]{52})(?![a-z0-9]))/gi,
     before: 96,
@@ -506,7 +557,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     validate: (secret) => isRandomEnough(secret, 0),
     priority: 3,
     publishToken: true,
-    description: 'Azure DevOps PAT: the 84-character format (…JQQJ9…AZDO…), or a 52-character legacy PAT next to its name or in a dev.azure.com URL.',
+    description:
+      'Azure DevOps PAT: the 84-character format (…JQQJ9…AZDO…), or a 52-character legacy PAT next to its name or in a dev.azure.com URL.',
   },
   {
     id: 'slack-token',
@@ -525,9 +577,11 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     title: 'Slack incoming webhook',
     severity: 'high',
     keywords: ['hooks.slack.com'],
-    pattern: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/T[A-Z0-9]{6,12}\/[A-Z0-9]{8,12}\/[A-Za-z0-9]{20,32}/g,
+    pattern:
+      /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/T[A-Z0-9]{6,12}\/[A-Z0-9]{8,12}\/[A-Za-z0-9]{20,32}/g,
     before: 8,
-    validate: (secret) => isRandomEnough(secret.slice(secret.lastIndexOf('/') + 1), 0) && !/\/T0{6,}\//.test(secret),
+    validate: (secret) =>
+      isRandomEnough(secret.slice(secret.lastIndexOf('/') + 1), 0) && !/\/T0{6,}\//.test(secret),
     reveal: 24,
     priority: 3,
     description: 'Slack incoming webhook / workflow URL.',
@@ -540,7 +594,9 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     pattern: /(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z]{34}(?![A-Za-z0-9])/g,
     validate: (secret) => {
       const body = secret.slice(secret.startsWith('hf_') ? 3 : 8);
-      return isRandomEnough(body, 0) && /[A-Z]/.test(body) && /[a-z]/.test(body) && shannonEntropy(body) >= 3.8;
+      return (
+        isRandomEnough(body, 0) && /[A-Z]/.test(body) && /[a-z]/.test(body) && shannonEntropy(body) >= 3.8
+      );
     },
     reveal: 3,
     priority: 3,
@@ -552,7 +608,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     severity: 'high',
     keywords: ['T3BlbkFJ'],
     // "T3BlbkFJ" is base64 of "OpenAI" and sits inside every OpenAI key.
-    pattern: /(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])/g,
+    pattern:
+      /(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])/g,
     before: 200,
     validate: (secret) => isRandomEnough(secret.replace(/^sk-(?:\w+-)?/, ''), 0),
     reveal: 3,
@@ -612,7 +669,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     title: 'PuTTY private key',
     severity: 'critical',
     keywords: ['PuTTY-User-Key-File-'],
-    pattern: /PuTTY-User-Key-File-\d: [^\r\n]+[\s\S]{0,4096}?Private-Lines: \d+\r?\n(?<secret>[A-Za-z0-9+/=\r\n]{40,})/g,
+    pattern:
+      /PuTTY-User-Key-File-\d: [^\r\n]+[\s\S]{0,4096}?Private-Lines: \d+\r?\n(?<secret>[A-Za-z0-9+/=\r\n]{40,})/g,
     multiline: true,
     after: 8192,
     validate: (secret) => hasKeyMaterial(secret),
@@ -625,12 +683,14 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     title: 'JSON Web Token',
     severity: 'medium',
     keywords: ['eyJ'],
-    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])/g,
+    pattern:
+      /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])/g,
     after: 8192,
     validate: (secret) => isJwt(secret) && !isSampleJwt(secret),
     reveal: 3,
     priority: 3,
-    description: 'A signed JWT (header with alg other than none, JSON payload); bearer credentials are secrets.',
+    description:
+      'A signed JWT (header with alg other than none, JSON payload); bearer credentials are secrets.',
   },
   {
     id: 'vault-token',
@@ -643,7 +703,8 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     validate: (secret) => isRandomEnough(secret.slice(4), 0),
     reveal: 4,
     priority: 3,
-    description: 'HashiCorp Vault service, batch or recovery token (hvs., hvb., hvr.; legacy s. next to VAULT_TOKEN).',
+    description:
+      'HashiCorp Vault service, batch or recovery token (hvs., hvb., hvr.; legacy s. next to VAULT_TOKEN).',
   },
   {
     id: 'terraform-cloud-token',
@@ -697,8 +758,36 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     severity: 'medium',
     // Key names need a qualifier (api_key, accessKey…): a bare "key" is everywhere in code.
     keywords: [
-      ...caseVariants(['password', 'passwd', 'pwd', 'secret', 'token', 'credential', 'auth', 'apikey', 'api_key', 'api-key', 'access_key', 'private_key']),
-      ...['apiKey', 'accessKey', 'AccessKey', 'privateKey', 'PrivateKey', 'appKey', 'AppKey', 'masterKey', 'clientKey', 'encryptionKey', 'signingKey', 'licenseKey', 'sessionKey', 'consumerKey'],
+      ...caseVariants([
+        'password',
+        'passwd',
+        'pwd',
+        'secret',
+        'token',
+        'credential',
+        'auth',
+        'apikey',
+        'api_key',
+        'api-key',
+        'access_key',
+        'private_key',
+      ]),
+      ...[
+        'apiKey',
+        'accessKey',
+        'AccessKey',
+        'privateKey',
+        'PrivateKey',
+        'appKey',
+        'AppKey',
+        'masterKey',
+        'clientKey',
+        'encryptionKey',
+        'signingKey',
+        'licenseKey',
+        'sessionKey',
+        'consumerKey',
+      ],
       ...['_key', '_KEY', '-key', '-KEY'],
     ],
     pattern: new RegExp(
@@ -708,9 +797,15 @@ export const BUILTIN_RULES: readonly Rule[] = Object.freeze([
     before: 64,
     after: 320,
     validate: (secret, context) =>
-      isGenericSecretValue(context.match.groups?.['name'] ?? '', secret, (context.match.groups?.['q'] ?? '') !== '', context),
+      isGenericSecretValue(
+        context.match.groups?.['name'] ?? '',
+        secret,
+        (context.match.groups?.['q'] ?? '') !== '',
+        context,
+      ),
     reveal: 0,
     priority: 1,
-    description: 'A high-entropy value assigned to a secret-sounding name (password, token, api_key…), with stop words.',
+    description:
+      'A high-entropy value assigned to a secret-sounding name (password, token, api_key…), with stop words.',
   },
 ]);

@@ -52,7 +52,10 @@ const TARBALL = /\.(?:tgz|tar\.gz|tar)$/i;
 const WORKER_THRESHOLD_BYTES = 4 * 1024 * 1024;
 
 /** Scans files, directories, tarballs, standard input (`-`) or, with `git`, repositories' history. */
-export async function scanPaths(paths: readonly string[], options: ScanPathsOptions = {}): Promise<ScanReport> {
+export async function scanPaths(
+  paths: readonly string[],
+  options: ScanPathsOptions = {},
+): Promise<ScanReport> {
   const started = performance.now();
   const key = options.fingerprintKey ?? defaultFingerprintKey();
   const scanner = createScanner({ ...options, fingerprintKey: key });
@@ -116,13 +119,25 @@ export async function scanPaths(paths: readonly string[], options: ScanPathsOpti
   } else {
     await scanInline(scanner, queue, collect);
   }
-  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column));
+  findings.sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column,
+  );
   return { findings, files, bytes, binarySkipped, durationMs: performance.now() - started };
 }
 
-async function scanInline(scanner: Scanner, queue: readonly WalkedFile[], collect: (result: StreamScanResult) => void): Promise<void> {
+async function scanInline(
+  scanner: Scanner,
+  queue: readonly WalkedFile[],
+  collect: (result: StreamScanResult) => void,
+): Promise<void> {
   for (const file of queue) {
-    collect(await scanFilePath(scanner, file.absolute, file.display, file.size).catch(() => ({ findings: [], bytes: 0, binary: false })));
+    collect(
+      await scanFilePath(scanner, file.absolute, file.display, file.size).catch(() => ({
+        findings: [],
+        bytes: 0,
+        binary: false,
+      })),
+    );
   }
 }
 

@@ -15,6 +15,10 @@ parentPort!.on('message', (request: WorkerRequest) => {
   scanFilePath(scanner, request.absolute, request.display, request.size).then(
     (result) => parentPort!.postMessage({ id: request.id, ok: true, result } satisfies WorkerResponse),
     (error: unknown) =>
-      parentPort!.postMessage({ id: request.id, ok: false, error: error instanceof Error ? error.message : 'scan failed' } satisfies WorkerResponse),
+      parentPort!.postMessage({
+        id: request.id,
+        ok: false,
+        error: error instanceof Error ? error.message : 'scan failed',
+      } satisfies WorkerResponse),
   );
 });

@@ -17,7 +17,10 @@ export function createScanner(options: ScanOptions = {}): Scanner {
   const custom = options.customRules ?? [];
   const disabled = options.disabledRules ?? [];
   return {
-    compiled: custom.length === 0 && disabled.length === 0 ? builtinRules() : compileRules(custom.map(toRule), disabled),
+    compiled:
+      custom.length === 0 && disabled.length === 0
+        ? builtinRules()
+        : compileRules(custom.map(toRule), disabled),
     key: options.fingerprintKey ?? defaultFingerprintKey(),
   };
 }
@@ -35,7 +38,12 @@ export interface TextPlacement {
 }
 
 /** Scans a text and returns findings, with allow comments applied. */
-export function scanWithScanner(scanner: Scanner, text: string, path: string, placement: TextPlacement = {}): ScanFinding[] {
+export function scanWithScanner(
+  scanner: Scanner,
+  text: string,
+  path: string,
+  placement: TextPlacement = {},
+): ScanFinding[] {
   const matches = findSecrets(scanner.compiled, text, path).filter(
     (match) => placement.reportBefore === undefined || match.start < placement.reportBefore,
   );
@@ -46,7 +54,8 @@ export function scanWithScanner(scanner: Scanner, text: string, path: string, pl
   let cursor = 0;
   for (const match of matches) {
     // Count newlines forward from the previous match: matches are sorted, so the text is walked once.
-    for (let i = text.indexOf('\n', cursor); i !== -1 && i < match.start; i = text.indexOf('\n', i + 1)) line++;
+    for (let i = text.indexOf('\n', cursor); i !== -1 && i < match.start; i = text.indexOf('\n', i + 1))
+      line++;
     cursor = match.start;
     const lineStart = text.lastIndexOf('\n', match.start - 1) + 1;
     const finding = toFinding(scanner, match, text, path, line, lineStart, placement);
@@ -71,7 +80,11 @@ function toFinding(
 ): ScanFinding | undefined {
   const rule = scanner.compiled.byId.get(match.ruleId)!;
   const previousStart = lineStart === 0 ? -1 : text.lastIndexOf('\n', lineStart - 2) + 1;
-  const verdict = allowVerdict(rule.id, lineAt(text, lineStart), previousStart === -1 ? undefined : lineAt(text, previousStart));
+  const verdict = allowVerdict(
+    rule.id,
+    lineAt(text, lineStart),
+    previousStart === -1 ? undefined : lineAt(text, previousStart),
+  );
   if (verdict === 'allowed') return undefined;
   const latin1 = placement.latin1 === true;
   const secret = latin1 ? Buffer.from(match.secret, 'latin1').toString('utf8') : match.secret;

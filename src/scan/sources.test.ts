@@ -43,7 +43,10 @@ void describe('sources', () => {
       writeFileSync(join(root, 'sub', 'ignored', 'a.txt'), `TOKEN=${generateToken()}\n`);
       writeFileSync(join(root, '.git', 'config'), `TOKEN=${generateToken()}\n`);
       writeFileSync(join(root, 'sub', 'kept.txt'), `\n\nTOKEN=${generateToken()}\n`);
-      writeFileSync(join(root, 'image.bin'), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(`TOKEN=${generateToken()}`)]));
+      writeFileSync(
+        join(root, 'image.bin'),
+        Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(`TOKEN=${generateToken()}`)]),
+      );
       const respected = await scanPaths([root], { workers: 1 });
       assert.deepEqual(
         respected.findings.map((f) => `${f.path.slice(root.length)}:${f.line}`),
@@ -58,7 +61,8 @@ void describe('sources', () => {
       const root = join(dir, 'many');
       mkdirSync(root, { recursive: true });
       const filler = 'const x = 1;\n'.repeat(40_000);
-      for (let i = 0; i < 12; i++) writeFileSync(join(root, `f${i}.js`), `${filler}const t = "${generateToken()}";\n`);
+      for (let i = 0; i < 12; i++)
+        writeFileSync(join(root, `f${i}.js`), `${filler}const t = "${generateToken()}";\n`);
       const one = await scanPaths([root], { workers: 1, fingerprintKey: 'k'.repeat(32) });
       const pooled = await scanPaths([root], { workers: 2, fingerprintKey: 'k'.repeat(32) });
       assert.equal(one.findings.length, 12);
@@ -73,7 +77,9 @@ void describe('sources', () => {
       const lines: string[] = [];
       for (let i = 0; i < 6; i++) lines.push('x'.repeat(1_500_000), `t=${tokens[i]}`);
       const text = Buffer.from(lines.join('\n'));
-      const chunks = Array.from({ length: Math.ceil(text.length / 65_536) }, (_, i) => text.subarray(i * 65_536, (i + 1) * 65_536));
+      const chunks = Array.from({ length: Math.ceil(text.length / 65_536) }, (_, i) =>
+        text.subarray(i * 65_536, (i + 1) * 65_536),
+      );
       const result = await scanStream(scanner, Readable.from(chunks), 'big.txt');
       assert.deepEqual(
         result.findings.map((f) => `${f.line}:${f.column}`),
@@ -82,7 +88,9 @@ void describe('sources', () => {
     });
 
     void it('reads standard input for the path -', async () => {
-      const report = await scanPaths(['-'], { stdin: Readable.from([Buffer.from(`a\nNPM_TOKEN=${npmToken()}\n`)]) });
+      const report = await scanPaths(['-'], {
+        stdin: Readable.from([Buffer.from(`a\nNPM_TOKEN=${npmToken()}\n`)]),
+      });
       assert.deepEqual(
         report.findings.map((f) => `${f.path}:${f.line}:${f.ruleId}`),
         ['<stdin>:2:npm-access-token'],
@@ -99,10 +107,10 @@ void describe('sources', () => {
         'package/logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]),
       });
       const findings = await scanTarball(bytes);
-      assert.deepEqual(
-        findings.map((f) => `${f.path}:${f.line}:${f.ruleId}`).sort(),
-        ['package/.npmrc:1:npm-access-token', 'package/lib/index.js:2:pubgate-token'],
-      );
+      assert.deepEqual(findings.map((f) => `${f.path}:${f.line}:${f.ruleId}`).sort(), [
+        'package/.npmrc:1:npm-access-token',
+        'package/lib/index.js:2:pubgate-token',
+      ]);
     });
     void it('reads plain (not gzip) tar too', async () => {
       const p = pack();
@@ -113,11 +121,17 @@ void describe('sources', () => {
       assert.equal((await scanTarball(Buffer.concat(parts))).length, 1);
     });
     void it('refuses a corrupt tarball with ERR_SCAN_TARBALL_CORRUPT', async () => {
-      await assert.rejects(scanTarball(Buffer.from([0x1f, 0x8b, 1, 2, 3, 4, 5])), (e: unknown) => e instanceof ScanInputError && e.code === 'ERR_SCAN_TARBALL_CORRUPT');
+      await assert.rejects(
+        scanTarball(Buffer.from([0x1f, 0x8b, 1, 2, 3, 4, 5])),
+        (e: unknown) => e instanceof ScanInputError && e.code === 'ERR_SCAN_TARBALL_CORRUPT',
+      );
     });
     void it('stops a tarball that unpacks beyond the limit with ERR_SCAN_TARBALL_TOO_LARGE', async () => {
       const bytes = await tarball({ 'package/a.txt': 'a'.repeat(100_000) });
-      await assert.rejects(scanTarball(bytes, { maxBytes: 1000 }), (e: unknown) => e instanceof ScanInputError && e.code === 'ERR_SCAN_TARBALL_TOO_LARGE');
+      await assert.rejects(
+        scanTarball(bytes, { maxBytes: 1000 }),
+        (e: unknown) => e instanceof ScanInputError && e.code === 'ERR_SCAN_TARBALL_TOO_LARGE',
+      );
     });
   });
 
@@ -126,7 +140,13 @@ void describe('sources', () => {
       execFileSync('git', args, {
         cwd: repo,
         encoding: 'utf8',
-        env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@t',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@t',
+        },
       });
     void it('finds a secret added then deleted, at the commit that added it, on every ref', async () => {
       const repo = join(dir, 'repo');
@@ -136,7 +156,10 @@ void describe('sources', () => {
       git(repo, 'add', '.');
       git(repo, 'commit', '-q', '-m', 'first');
       const base = git(repo, 'rev-parse', 'HEAD').trim();
-      writeFileSync(join(repo, 'config.js'), `// config\nmodule.exports = {\n  token: "${generateToken()}",\n};\n`);
+      writeFileSync(
+        join(repo, 'config.js'),
+        `// config\nmodule.exports = {\n  token: "${generateToken()}",\n};\n`,
+      );
       git(repo, 'add', '.');
       git(repo, 'commit', '-q', '-m', 'add config');
       const added = git(repo, 'rev-parse', 'HEAD').trim();
@@ -163,7 +186,10 @@ void describe('sources', () => {
     void it('refuses a folder that is not a repository with ERR_SCAN_NOT_A_REPOSITORY', async () => {
       const plain = mkdtempSync(join(tmpdir(), 'pubgate-norepo-'));
       try {
-        await assert.rejects(scanPaths([plain], { git: true }), (e: unknown) => e instanceof ScanInputError && e.code === 'ERR_SCAN_NOT_A_REPOSITORY');
+        await assert.rejects(
+          scanPaths([plain], { git: true }),
+          (e: unknown) => e instanceof ScanInputError && e.code === 'ERR_SCAN_NOT_A_REPOSITORY',
+        );
       } finally {
         rmSync(plain, { recursive: true, force: true });
       }

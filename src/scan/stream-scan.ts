@@ -35,14 +35,30 @@ function countNewlines(text: string, end: number): number {
 }
 
 /** Scans a whole in-memory buffer. */
-export function scanBytes(scanner: Scanner, bytes: Uint8Array, path: string, commit?: string): StreamScanResult {
+export function scanBytes(
+  scanner: Scanner,
+  bytes: Uint8Array,
+  path: string,
+  commit?: string,
+): StreamScanResult {
   if (isBinary(bytes)) return { findings: [], bytes: bytes.length, binary: true };
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  return { findings: scanWithScanner(scanner, text, path, { latin1: true, ...(commit === undefined ? {} : { commit }) }), bytes: bytes.length, binary: false };
+  return {
+    findings: scanWithScanner(scanner, text, path, {
+      latin1: true,
+      ...(commit === undefined ? {} : { commit }),
+    }),
+    bytes: bytes.length,
+    binary: false,
+  };
 }
 
 /** Scans a stream chunk by chunk; memory stays near CHUNK + OVERLAP whatever the stream's size. */
-export async function scanStream(scanner: Scanner, chunks: AsyncIterable<Uint8Array>, path: string): Promise<StreamScanResult> {
+export async function scanStream(
+  scanner: Scanner,
+  chunks: AsyncIterable<Uint8Array>,
+  path: string,
+): Promise<StreamScanResult> {
   const findings: ScanFinding[] = [];
   let carry = '';
   let line = 1;
@@ -63,12 +79,16 @@ export async function scanStream(scanner: Scanner, chunks: AsyncIterable<Uint8Ar
     let cut = text.length - OVERLAP;
     const newline = text.lastIndexOf('\n', cut);
     if (newline > cut - OVERLAP) cut = newline + 1;
-    findings.push(...scanWithScanner(scanner, text, path, { latin1: true, firstLine: line, reportBefore: cut }));
+    findings.push(
+      ...scanWithScanner(scanner, text, path, { latin1: true, firstLine: line, reportBefore: cut }),
+    );
     line += countNewlines(text, cut);
     carry = text.slice(cut);
   };
   for await (const chunk of chunks) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buffer = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (first) {
       first = false;
       if (isBinary(buffer)) {

@@ -82,15 +82,24 @@ export async function scanTarballStream(
     }
   } catch (error) {
     if (error instanceof ScanInputError) throw error;
-    throw new ScanInputError('ERR_SCAN_TARBALL_CORRUPT', 'not a readable tar or gzip archive', { cause: error });
+    throw new ScanInputError('ERR_SCAN_TARBALL_CORRUPT', 'not a readable tar or gzip archive', {
+      cause: error,
+    });
   } finally {
     raw.destroy();
   }
-  if (failure !== undefined) throw new ScanInputError('ERR_SCAN_TARBALL_CORRUPT', 'not a readable tar or gzip archive', { cause: failure });
+  if (failure !== undefined)
+    throw new ScanInputError('ERR_SCAN_TARBALL_CORRUPT', 'not a readable tar or gzip archive', {
+      cause: failure,
+    });
   return { findings, entries, bytes };
 }
 
 /** Scans an in-memory tarball; findings carry the entry path (e.g. `package/.npmrc`). */
-export async function scanTarballBytes(scanner: Scanner, bytes: Uint8Array, options: TarballScanOptions = {}): Promise<TarballScanResult> {
+export async function scanTarballBytes(
+  scanner: Scanner,
+  bytes: Uint8Array,
+  options: TarballScanOptions = {},
+): Promise<TarballScanResult> {
   return scanTarballStream(scanner, [bytes], options);
 }

@@ -42,7 +42,10 @@ export class ScanWorkerPool {
     for (let i = 0; i < size; i++) {
       // --input-type and --eval apply to the parent's own entry only; a worker would refuse them.
       const execArgv = process.execArgv.filter((arg) => !/^--(?:input-type|eval|print)|^-[ep]$/.test(arg));
-      const worker = new Worker(new URL('./scan-worker-entry.mjs', import.meta.url), { workerData: init, execArgv });
+      const worker = new Worker(new URL('./scan-worker-entry.mjs', import.meta.url), {
+        workerData: init,
+        execArgv,
+      });
       worker.on('message', (response: WorkerResponse) => this.settle(worker, response));
       worker.on('error', (error) => this.fail(worker, error));
       worker.unref();
@@ -55,7 +58,10 @@ export class ScanWorkerPool {
   scanFile(absolute: string, display: string, size?: number): Promise<StreamScanResult> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { absolute, display, ...(size === undefined ? {} : { size }) }, pending: { resolve, reject } });
+      this.queue.push({
+        request: { absolute, display, ...(size === undefined ? {} : { size }) },
+        pending: { resolve, reject },
+      });
       this.dispatch();
     });
   }

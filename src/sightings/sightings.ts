@@ -54,16 +54,39 @@ export class SightingService {
   }
 
   /** Records a report; revokes every live pubgate credential among the findings. */
-  async report(reporter: string, input: { host: string; context: string; findings: readonly SightingInput[] }): Promise<ReportOutcome> {
-    if (!CONTEXTS.has(input.context)) throw new ValidationError('ERR_SCAN_REPORT_BAD_CONTEXT', `context must be one of ${[...CONTEXTS].join(', ')}`);
-    if (!/^[A-Za-z0-9._:@/-]{1,253}$/.test(input.host)) throw new ValidationError('ERR_SCAN_REPORT_BAD_HOST', 'host must be a host name');
-    if (input.findings.length > 10_000) throw new ValidationError('ERR_SCAN_REPORT_TOO_LARGE', 'at most 10,000 findings per report');
+  async report(
+    reporter: string,
+    input: { host: string; context: string; findings: readonly SightingInput[] },
+  ): Promise<ReportOutcome> {
+    if (!CONTEXTS.has(input.context))
+      throw new ValidationError(
+        'ERR_SCAN_REPORT_BAD_CONTEXT',
+        `context must be one of ${[...CONTEXTS].join(', ')}`,
+      );
+    if (!/^[A-Za-z0-9._:@/-]{1,253}$/.test(input.host))
+      throw new ValidationError('ERR_SCAN_REPORT_BAD_HOST', 'host must be a host name');
+    if (input.findings.length > 10_000)
+      throw new ValidationError('ERR_SCAN_REPORT_TOO_LARGE', 'at most 10,000 findings per report');
     for (const f of input.findings) {
-      if (!/^[0-9a-f]{16,128}$/.test(f.fingerprint)) throw new ValidationError('ERR_SCAN_REPORT_BAD_FINGERPRINT', 'fingerprints are hex HMACs, never secrets');
-      if (typeof f.ruleId !== 'string' || f.ruleId.length > 100 || typeof f.path !== 'string' || f.path.length > 4096 || !Number.isInteger(f.line)) {
-        throw new ValidationError('ERR_SCAN_REPORT_BAD_FINDING', 'each finding needs ruleId, fingerprint, path and line');
+      if (!/^[0-9a-f]{16,128}$/.test(f.fingerprint))
+        throw new ValidationError(
+          'ERR_SCAN_REPORT_BAD_FINGERPRINT',
+          'fingerprints are hex HMACs, never secrets',
+        );
+      if (
+        typeof f.ruleId !== 'string' ||
+        f.ruleId.length > 100 ||
+        typeof f.path !== 'string' ||
+        f.path.length > 4096 ||
+        !Number.isInteger(f.line)
+      ) {
+        throw new ValidationError(
+          'ERR_SCAN_REPORT_BAD_FINDING',
+          'each finding needs ruleId, fingerprint, path and line',
+        );
       }
-      if (f.pubgateTokenHash !== undefined && !/^[0-9a-f]{64}$/.test(f.pubgateTokenHash)) throw new ValidationError('ERR_SCAN_REPORT_BAD_FINDING', 'pubgateTokenHash is a sha256 hex');
+      if (f.pubgateTokenHash !== undefined && !/^[0-9a-f]{64}$/.test(f.pubgateTokenHash))
+        throw new ValidationError('ERR_SCAN_REPORT_BAD_FINDING', 'pubgateTokenHash is a sha256 hex');
     }
     const at = this.#now().toISOString();
     let revoked = 0;
@@ -71,16 +94,32 @@ export class SightingService {
       for (const f of input.findings) {
         let credentialId: string | null = null;
         if (f.pubgateTokenHash !== undefined) {
-          const row = await tx.selectFrom('credentials').select(['id', 'revoked_at', 'identity']).where('token_hash', '=', f.pubgateTokenHash).executeTakeFirst();
+          const row = await tx
+            .selectFrom('credentials')
+            .select(['id', 'revoked_at', 'identity'])
+            .where('token_hash', '=', f.pubgateTokenHash)
+            .executeTakeFirst();
           if (row !== undefined) {
             credentialId = row.id;
             if (row.revoked_at === null) {
-              await tx.updateTable('credentials').set({ revoked_at: at }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
+              await tx
+                .updateTable('credentials')
+                .set({ revoked_at: at })
+                .where('id', '=', row.id)
+                .where('revoked_at', 'is', null)
+                .execute();
               await this.#audit.appendIn(tx, {
                 actor: reporter,
                 action: 'credential.revoked_leaked',
                 subject: `credential:${row.id}`,
-                data: { identity: row.identity, host: input.host, context: input.context, path: f.path.slice(0, 300), line: f.line, rule: f.ruleId },
+                data: {
+                  identity: row.identity,
+                  host: input.host,
+                  context: input.context,
+                  path: f.path.slice(0, 300),
+                  line: f.line,
+                  rule: f.ruleId,
+                },
               });
               revoked++;
             }
@@ -88,10 +127,26 @@ export class SightingService {
         }
         await tx
           .insertInto('secret_sightings')
-          .values({ id: randomUUID(), fingerprint: f.fingerprint, rule_id: f.ruleId, path: f.path.slice(0, 4096), line: f.line, host: input.host, context: input.context, reporter, credential_id: credentialId, at })
+          .values({
+            id: randomUUID(),
+            fingerprint: f.fingerprint,
+            rule_id: f.ruleId,
+            path: f.path.slice(0, 4096),
+            line: f.line,
+            host: input.host,
+            context: input.context,
+            reporter,
+            credential_id: credentialId,
+            at,
+          })
           .execute();
       }
-      await this.#audit.appendIn(tx, { actor: reporter, action: 'scan.report', subject: `host:${input.host}`, data: { context: input.context, findings: input.findings.length, revoked } });
+      await this.#audit.appendIn(tx, {
+        actor: reporter,
+        action: 'scan.report',
+        subject: `host:${input.host}`,
+        data: { context: input.context, findings: input.findings.length, revoked },
+      });
     });
     return { accepted: input.findings.length, revoked };
   }
@@ -104,6 +159,8 @@ export class SightingService {
       .select((eb) => eb.fn.count<number>('host').distinct().as('places'))
       .groupBy(['fingerprint', 'rule_id'])
       .execute();
-    return rows.filter((r) => Number(r.places) > 1).map((r) => ({ fingerprint: r.fingerprint, ruleId: r.rule_id, places: Number(r.places) }));
+    return rows
+      .filter((r) => Number(r.places) > 1)
+      .map((r) => ({ fingerprint: r.fingerprint, ruleId: r.rule_id, places: Number(r.places) }));
   }
 }

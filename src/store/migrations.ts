@@ -38,9 +38,19 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         .execute();
       // One live release per package@version, enforced by the database so that concurrent
       // publishes on any number of instances cannot both be accepted.
-      await sql`create unique index releases_active_version on releases (package, version) where ${sql.raw(ACTIVE_STATES_SQL)}`.execute(db);
-      await db.schema.createIndex('releases_state').on('releases').columns(['state', 'next_attempt_at']).execute();
-      await db.schema.createIndex('releases_package').on('releases').columns(['package', 'created_at']).execute();
+      await sql`create unique index releases_active_version on releases (package, version) where ${sql.raw(ACTIVE_STATES_SQL)}`.execute(
+        db,
+      );
+      await db.schema
+        .createIndex('releases_state')
+        .on('releases')
+        .columns(['state', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('releases_package')
+        .on('releases')
+        .columns(['package', 'created_at'])
+        .execute();
 
       await db.schema
         .createTable('audit_events')
@@ -53,7 +63,11 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         .addColumn('prev_hash', 'text', (c) => c.notNull())
         .addColumn('hash', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('audit_events_subject').on('audit_events').columns(['subject', 'seq']).execute();
+      await db.schema
+        .createIndex('audit_events_subject')
+        .on('audit_events')
+        .columns(['subject', 'seq'])
+        .execute();
 
       await db.schema
         .createTable('credentials')
@@ -153,9 +167,18 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         // One decision per person per release: the same approver twice counts once.
         .addPrimaryKeyConstraint('approvals_pk', ['release_id', 'user_id'])
         .execute();
-      await db.schema.alterTable('releases').addColumn('required_approvals', 'integer', (c) => c.notNull().defaultTo(1)).execute();
-      await db.schema.alterTable('releases').addColumn('approver_group', 'text', (c) => c.notNull().defaultTo('approvers')).execute();
-      await db.schema.alterTable('releases').addColumn('policy', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema
+        .alterTable('releases')
+        .addColumn('required_approvals', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+      await db.schema
+        .alterTable('releases')
+        .addColumn('approver_group', 'text', (c) => c.notNull().defaultTo('approvers'))
+        .execute();
+      await db.schema
+        .alterTable('releases')
+        .addColumn('policy', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
       await db.schema.alterTable('releases').addColumn('requester_verified_at', 'text').execute();
     },
   },
@@ -167,7 +190,10 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
       // The workload's OIDC claims (secret-free subset) for credentials minted by an exchange.
       await db.schema.alterTable('credentials').addColumn('claims', 'text').execute();
       // `gate`: the gate publishes on approval; `jit`: it waits for the pipeline's single-use credential.
-      await db.schema.alterTable('releases').addColumn('publish_mode', 'text', (c) => c.notNull().defaultTo('gate')).execute();
+      await db.schema
+        .alterTable('releases')
+        .addColumn('publish_mode', 'text', (c) => c.notNull().defaultTo('gate'))
+        .execute();
       await db.schema
         .createTable('oidc_jtis')
         .addColumn('issuer', 'text', (c) => c.notNull())
@@ -198,7 +224,11 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         .addColumn('credential_id', 'text')
         .addColumn('at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('secret_sightings_fp').on('secret_sightings').column('fingerprint').execute();
+      await db.schema
+        .createIndex('secret_sightings_fp')
+        .on('secret_sightings')
+        .column('fingerprint')
+        .execute();
       await db.schema
         .createTable('release_evidence')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -209,7 +239,11 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         .addColumn('summary', 'text', (c) => c.notNull())
         .addColumn('at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('release_evidence_release').on('release_evidence').column('release_id').execute();
+      await db.schema
+        .createIndex('release_evidence_release')
+        .on('release_evidence')
+        .column('release_id')
+        .execute();
     },
   },
   '0004_trusted_publishers': {
@@ -228,7 +262,11 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0005_signing': {
     async up(db: Kysely<unknown>): Promise<void> {
       // The gate's signing keys (private parts sealed under the master key, or held in an HSM).
-      await db.schema.createTable('signing_keys').addColumn('key_id', 'text', (c) => c.primaryKey()).addColumn('stored', 'text', (c) => c.notNull()).execute();
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('key_id', 'text', (c) => c.primaryKey())
+        .addColumn('stored', 'text', (c) => c.notNull())
+        .execute();
       // One signed release attestation (a Sigstore bundle) per release.
       await db.schema
         .createTable('attestations')
@@ -239,7 +277,11 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         .addColumn('bundle', 'text', (c) => c.notNull())
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('attestations_package').on('attestations').columns(['package', 'version']).execute();
+      await db.schema
+        .createIndex('attestations_package')
+        .on('attestations')
+        .columns(['package', 'version'])
+        .execute();
     },
   },
 });

@@ -21,7 +21,15 @@ async function twoHandles(backend: 'sqlite' | 'postgres'): Promise<[Store, Store
     dirs.push(dir);
     const store = openSqliteStore(join(dir, 'db.sqlite'));
     let closed = false;
-    const once = { ...store, close: async () => { if (!closed) { closed = true; await store.close(); } } };
+    const once = {
+      ...store,
+      close: async () => {
+        if (!closed) {
+          closed = true;
+          await store.close();
+        }
+      },
+    };
     return [once, once];
   }
   const url = await freshPostgresDatabase();
@@ -31,10 +39,34 @@ async function twoHandles(backend: 'sqlite' | 'postgres'): Promise<[Store, Store
 function release(id: string, state: string, version = '1.0.0') {
   const now = new Date().toISOString();
   return {
-    id, package: 'p', version, integrity: 'sha512-x', shasum: 'x', size: 1, state, tag: 'latest', channel: 'publish',
-    requester_kind: 'token', requester_id: 'a', manifest: '{}', checks: '[]', reason: null, created_at: now, updated_at: now,
-    expires_at: now, published_at: null, attempts: 0, lease_owner: null, lease_until: null, next_attempt_at: null, completion_hash: null,
-    required_approvals: 1, approver_group: 'approvers', policy: '{}', requester_verified_at: null, publish_mode: 'gate',
+    id,
+    package: 'p',
+    version,
+    integrity: 'sha512-x',
+    shasum: 'x',
+    size: 1,
+    state,
+    tag: 'latest',
+    channel: 'publish',
+    requester_kind: 'token',
+    requester_id: 'a',
+    manifest: '{}',
+    checks: '[]',
+    reason: null,
+    created_at: now,
+    updated_at: now,
+    expires_at: now,
+    published_at: null,
+    attempts: 0,
+    lease_owner: null,
+    lease_until: null,
+    next_attempt_at: null,
+    completion_hash: null,
+    required_approvals: 1,
+    approver_group: 'approvers',
+    policy: '{}',
+    requester_verified_at: null,
+    publish_mode: 'gate',
   };
 }
 
@@ -45,7 +77,11 @@ for (const backend of backendNames()) {
       await Promise.all([a.migrate(), b.migrate()]);
       await a.migrate();
       const tables = await a.db.introspection.getTables();
-      assert.ok(['releases', 'audit_events', 'credentials', 'vault_secrets', 'local_packages'].every((t) => tables.some((x) => x.name === t)));
+      assert.ok(
+        ['releases', 'audit_events', 'credentials', 'vault_secrets', 'local_packages'].every((t) =>
+          tables.some((x) => x.name === t),
+        ),
+      );
       assert.equal(await a.ping(), true);
       await Promise.all([a.close(), b.close()]);
     });
@@ -70,7 +106,12 @@ for (const backend of backendNames()) {
       await a.db.insertInto('releases').values(release('r1', 'rejected')).execute();
       await a.db.insertInto('releases').values(release('r2', 'expired')).execute();
       const results = await Promise.allSettled(
-        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).db.insertInto('releases').values(release(`live${i}`, 'awaiting_approval')).execute()),
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 === 0 ? a : b).db
+            .insertInto('releases')
+            .values(release(`live${i}`, 'awaiting_approval'))
+            .execute(),
+        ),
       );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       await Promise.all([a.close(), b.close()]);
@@ -81,7 +122,11 @@ for (const backend of backendNames()) {
       await a.migrate();
       const logA = new AuditLog(a);
       const logB = new AuditLog(b);
-      await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? logA : logB).append({ actor: 't', action: 'x', subject: `s${i}` })));
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 === 0 ? logA : logB).append({ actor: 't', action: 'x', subject: `s${i}` }),
+        ),
+      );
       const result = await logA.verify();
       assert.deepEqual(result.ok && result.events, 40);
       await Promise.all([a.close(), b.close()]);

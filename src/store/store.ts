@@ -15,7 +15,9 @@ export interface Store {
    */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** Adds `FOR UPDATE` (PostgreSQL); SQLite's writer lock already serialises the transaction. */
-  forUpdate<O>(query: SelectQueryBuilder<Database, keyof Database, O>): SelectQueryBuilder<Database, keyof Database, O>;
+  forUpdate<O>(
+    query: SelectQueryBuilder<Database, keyof Database, O>,
+  ): SelectQueryBuilder<Database, keyof Database, O>;
   /** Adds `FOR UPDATE SKIP LOCKED` (PostgreSQL) so that instances share background work without duplicates. */
   forUpdateSkipLocked<O>(
     query: SelectQueryBuilder<Database, keyof Database, O>,

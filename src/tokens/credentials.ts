@@ -86,15 +86,24 @@ export class CredentialService {
 
   /** Issues a credential inside `tx` (so its audit event commits with it). */
   async issueIn(tx: Db, options: IssueCredentialOptions): Promise<IssuedCredential> {
-    if (!KINDS.includes(options.kind)) throw new RangeError(`unknown credential kind ${JSON.stringify(options.kind)}`);
-    if (!/^[A-Za-z0-9._@:/-]{1,128}$/.test(options.identity)) throw new RangeError('identity must be 1-128 characters of [A-Za-z0-9._@:/-]');
-    if (options.scope.length === 0) throw new RangeError('a credential needs at least one package scope pattern');
+    if (!KINDS.includes(options.kind))
+      throw new RangeError(`unknown credential kind ${JSON.stringify(options.kind)}`);
+    if (!/^[A-Za-z0-9._@:/-]{1,128}$/.test(options.identity))
+      throw new RangeError('identity must be 1-128 characters of [A-Za-z0-9._@:/-]');
+    if (options.scope.length === 0)
+      throw new RangeError('a credential needs at least one package scope pattern');
     options.scope.forEach(assertScopePattern);
-    if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds < 30 || options.ttlSeconds > 366 * 24 * 3600) {
+    if (
+      !Number.isInteger(options.ttlSeconds) ||
+      options.ttlSeconds < 30 ||
+      options.ttlSeconds > 366 * 24 * 3600
+    ) {
       throw new RangeError('ttlSeconds must be between 30 seconds and 366 days');
     }
-    if (options.kind === 'jit' && (options.binding === undefined || options.ttlSeconds > 900)) throw new RangeError('a jit credential needs a binding and lives at most 15 minutes');
-    if (options.kind === 'build' && options.ttlSeconds > 900) throw new RangeError('a build credential lives at most 15 minutes');
+    if (options.kind === 'jit' && (options.binding === undefined || options.ttlSeconds > 900))
+      throw new RangeError('a jit credential needs a binding and lives at most 15 minutes');
+    if (options.kind === 'build' && options.ttlSeconds > 900)
+      throw new RangeError('a build credential lives at most 15 minutes');
     const token = generateToken();
     const id = randomUUID();
     const now = this.#now();
@@ -122,17 +131,28 @@ export class CredentialService {
 
   /** Resolves a bearer token to a principal or throws `ERR_AUTH_*`. The token never appears in the error. */
   async authenticate(token: string): Promise<Principal> {
-    if (!isWellFormedToken(token)) throw new AuthError('ERR_AUTH_BAD_TOKEN', 'the credential is not a pubgate token');
-    const row = await this.#store.db.selectFrom('credentials').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
-    if (row === undefined) throw new AuthError('ERR_AUTH_UNKNOWN_TOKEN', 'the credential is not known to this gate');
+    if (!isWellFormedToken(token))
+      throw new AuthError('ERR_AUTH_BAD_TOKEN', 'the credential is not a pubgate token');
+    const row = await this.#store.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
+    if (row === undefined)
+      throw new AuthError('ERR_AUTH_UNKNOWN_TOKEN', 'the credential is not known to this gate');
     if (row.revoked_at !== null) throw new AuthError('ERR_AUTH_REVOKED', 'the credential was revoked');
     const now = this.#now().toISOString();
     if (row.expires_at <= now) throw new AuthError('ERR_AUTH_EXPIRED', 'the credential has expired');
     // last_used_at is advisory (stale-credential reports); one write per minute per credential at most.
     if (row.last_used_at === null || row.last_used_at < new Date(Date.parse(now) - 60_000).toISOString()) {
-      await this.#store.db.updateTable('credentials').set({ last_used_at: now }).where('id', '=', row.id).execute();
+      await this.#store.db
+        .updateTable('credentials')
+        .set({ last_used_at: now })
+        .where('id', '=', row.id)
+        .execute();
     }
-    if (row.max_uses !== null && row.uses >= row.max_uses) throw new AuthError('ERR_AUTH_REVOKED', 'the credential was used up');
+    if (row.max_uses !== null && row.uses >= row.max_uses)
+      throw new AuthError('ERR_AUTH_REVOKED', 'the credential was used up');
     return toPrincipal(row);
   }
 
@@ -141,18 +161,30 @@ export class CredentialService {
    * database, so across any number of concurrent requests and instances one use succeeds.
    */
   async consumeJit(token: string, expected: Omit<JitBinding, 'action' | 'release'>): Promise<Principal> {
-    if (!isWellFormedToken(token)) throw new AuthError('ERR_AUTH_BAD_TOKEN', 'the credential is not a pubgate token');
-    const row = await this.#store.db.selectFrom('credentials').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
-    if (row === undefined) throw new AuthError('ERR_AUTH_UNKNOWN_TOKEN', 'the credential is not known to this gate');
-    if (row.kind !== 'jit' || row.binding === null) throw new AuthError('ERR_TOKEN_WRONG_KIND', 'this is not a just-in-time publish credential');
+    if (!isWellFormedToken(token))
+      throw new AuthError('ERR_AUTH_BAD_TOKEN', 'the credential is not a pubgate token');
+    const row = await this.#store.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
+    if (row === undefined)
+      throw new AuthError('ERR_AUTH_UNKNOWN_TOKEN', 'the credential is not known to this gate');
+    if (row.kind !== 'jit' || row.binding === null)
+      throw new AuthError('ERR_TOKEN_WRONG_KIND', 'this is not a just-in-time publish credential');
     const binding = JSON.parse(row.binding) as JitBinding;
     for (const field of ['package', 'version', 'integrity'] as const) {
       if (binding[field] !== expected[field]) {
-        throw new AuthError('ERR_TOKEN_BINDING_MISMATCH', `this credential is bound to another ${field === 'integrity' ? 'digest' : field}`, { details: { field } });
+        throw new AuthError(
+          'ERR_TOKEN_BINDING_MISMATCH',
+          `this credential is bound to another ${field === 'integrity' ? 'digest' : field}`,
+          { details: { field } },
+        );
       }
     }
     const now = this.#now().toISOString();
-    if (row.revoked_at !== null && row.uses === 0) throw new AuthError('ERR_AUTH_REVOKED', 'the credential was revoked');
+    if (row.revoked_at !== null && row.uses === 0)
+      throw new AuthError('ERR_AUTH_REVOKED', 'the credential was revoked');
     if (row.uses > 0) throw new AuthError('ERR_TOKEN_USED', 'the credential was already used; it works once');
     if (row.expires_at <= now) throw new AuthError('ERR_AUTH_EXPIRED', 'the credential has expired');
     // Revoked at use: the same statement that counts the use ends the credential.
@@ -164,16 +196,27 @@ export class CredentialService {
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', now)
       .executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1) throw new AuthError('ERR_TOKEN_USED', 'the credential was already used; it works once');
+    if (Number(used.numUpdatedRows) !== 1)
+      throw new AuthError('ERR_TOKEN_USED', 'the credential was already used; it works once');
     return toPrincipal(row);
   }
 
   /** RFC 7662 introspection: what a token is, or `{active: false}`. Never reveals the token. */
   async introspect(token: string): Promise<Record<string, unknown>> {
     if (!isWellFormedToken(token)) return { active: false };
-    const row = await this.#store.db.selectFrom('credentials').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    const row = await this.#store.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
     const now = this.#now().toISOString();
-    if (row === undefined || row.revoked_at !== null || row.expires_at <= now || (row.max_uses !== null && row.uses >= row.max_uses)) return { active: false };
+    if (
+      row === undefined ||
+      row.revoked_at !== null ||
+      row.expires_at <= now ||
+      (row.max_uses !== null && row.uses >= row.max_uses)
+    )
+      return { active: false };
     return {
       active: true,
       token_type: 'pubgate',
@@ -194,21 +237,39 @@ export class CredentialService {
   /** RFC 7009 revocation by token value; true when a live credential was revoked. */
   async revokeToken(token: string): Promise<{ revoked: boolean; id?: string }> {
     if (!isWellFormedToken(token)) return { revoked: false };
-    const row = await this.#store.db.selectFrom('credentials').select('id').where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    const row = await this.#store.db
+      .selectFrom('credentials')
+      .select('id')
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
     if (row === undefined) return { revoked: false };
-    const result = await this.#store.db.updateTable('credentials').set({ revoked_at: this.#now().toISOString() }).where('id', '=', row.id).where('revoked_at', 'is', null).executeTakeFirst();
+    const result = await this.#store.db
+      .updateTable('credentials')
+      .set({ revoked_at: this.#now().toISOString() })
+      .where('id', '=', row.id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return { revoked: Number(result.numUpdatedRows) > 0, id: row.id };
   }
 
   /** Revokes by id inside `tx`; true when a live credential was revoked. */
   async revokeIn(tx: Db, id: string): Promise<boolean> {
-    const result = await tx.updateTable('credentials').set({ revoked_at: this.#now().toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    const result = await tx
+      .updateTable('credentials')
+      .set({ revoked_at: this.#now().toISOString() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
   /** Lists credentials without tokens or hashes. */
   async list(): Promise<CredentialInfo[]> {
-    const rows = await this.#store.db.selectFrom('credentials').selectAll().orderBy('created_at', 'asc').execute();
+    const rows = await this.#store.db
+      .selectFrom('credentials')
+      .selectAll()
+      .orderBy('created_at', 'asc')
+      .execute();
     return rows.map((row) => ({
       id: row.id,
       kind: row.kind,
@@ -222,7 +283,16 @@ export class CredentialService {
   }
 }
 
-function toPrincipal(row: { id: string; kind: string; identity: string; scope: string; expires_at: string; role: string | null; binding: string | null; claims: string | null }): Principal {
+function toPrincipal(row: {
+  id: string;
+  kind: string;
+  identity: string;
+  scope: string;
+  expires_at: string;
+  role: string | null;
+  binding: string | null;
+  claims: string | null;
+}): Principal {
   return {
     credentialId: row.id,
     kind: row.kind as CredentialKind,

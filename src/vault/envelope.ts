@@ -50,7 +50,8 @@ export function sealSecret(masterKey: Uint8Array, name: string, plaintext: Uint8
 /** Opens a sealed secret; throws `ERR_VAULT_WRONG_KEY` or `ERR_VAULT_TAMPERED`. The caller should zero the result after use. */
 export function unsealSecret(masterKey: Uint8Array, name: string, sealed: SealedSecret): Buffer {
   assertKey(masterKey);
-  if (sealed.version !== 1) throw new IntegrityError('ERR_VAULT_TAMPERED', 'sealed secret has an unknown version');
+  if (sealed.version !== 1)
+    throw new IntegrityError('ERR_VAULT_TAMPERED', 'sealed secret has an unknown version');
   if (sealed.masterKeyId !== masterKeyIdOf(masterKey)) {
     throw new IntegrityError(
       'ERR_VAULT_WRONG_KEY',
@@ -66,13 +67,25 @@ export function unsealSecret(masterKey: Uint8Array, name: string, sealed: Sealed
 }
 
 /** Re-wraps a sealed secret's DEK under a new master key without exposing the secret itself. */
-export function rewrapSecret(oldKey: Uint8Array, newKey: Uint8Array, name: string, sealed: SealedSecret): SealedSecret {
+export function rewrapSecret(
+  oldKey: Uint8Array,
+  newKey: Uint8Array,
+  name: string,
+  sealed: SealedSecret,
+): SealedSecret {
   if (sealed.masterKeyId !== masterKeyIdOf(oldKey)) {
-    throw new IntegrityError('ERR_VAULT_WRONG_KEY', `secret "${name}" was not sealed under the old master key`);
+    throw new IntegrityError(
+      'ERR_VAULT_WRONG_KEY',
+      `secret "${name}" was not sealed under the old master key`,
+    );
   }
   const dataKey = decrypt(oldKey, sealed.wrappedKey, `pubgate:dek:${name}`, name);
   try {
-    return { ...sealed, masterKeyId: masterKeyIdOf(newKey), wrappedKey: encrypt(newKey, dataKey, `pubgate:dek:${name}`) };
+    return {
+      ...sealed,
+      masterKeyId: masterKeyIdOf(newKey),
+      wrappedKey: encrypt(newKey, dataKey, `pubgate:dek:${name}`),
+    };
   } finally {
     dataKey.fill(0);
   }
@@ -94,13 +107,16 @@ function encrypt(key: Uint8Array, plaintext: Uint8Array, aad: string): string {
 
 function decrypt(key: Uint8Array, sealed: string, aad: string, name: string): Buffer {
   const raw = Buffer.from(sealed, 'base64');
-  if (raw.length < IV_BYTES + TAG_BYTES) throw new IntegrityError('ERR_VAULT_TAMPERED', `sealed secret "${name}" is truncated`);
+  if (raw.length < IV_BYTES + TAG_BYTES)
+    throw new IntegrityError('ERR_VAULT_TAMPERED', `sealed secret "${name}" is truncated`);
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
   } catch (cause) {
-    throw new IntegrityError('ERR_VAULT_TAMPERED', `sealed secret "${name}" failed authentication`, { cause });
+    throw new IntegrityError('ERR_VAULT_TAMPERED', `sealed secret "${name}" failed authentication`, {
+      cause,
+    });
   }
 }

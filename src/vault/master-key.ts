@@ -9,10 +9,17 @@ export function loadMasterKey(path: string): Buffer {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError('ERR_CONFIG_MASTER_KEY_MISSING', `cannot read the master key at ${path}; run \`pubgate init\` to create one`, { cause });
+    throw new ConfigError(
+      'ERR_CONFIG_MASTER_KEY_MISSING',
+      `cannot read the master key at ${path}; run \`pubgate init\` to create one`,
+      { cause },
+    );
   }
   if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
-    throw new ConfigError('ERR_CONFIG_MASTER_KEY_MODE', `master key ${path} is readable by others; run \`chmod 600 ${path}\``);
+    throw new ConfigError(
+      'ERR_CONFIG_MASTER_KEY_MODE',
+      `master key ${path} is readable by others; run \`chmod 600 ${path}\``,
+    );
   }
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32) {
@@ -27,7 +34,11 @@ export function writeNewMasterKey(path: string): void {
   try {
     writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   } catch (cause) {
-    throw new ConfigError('ERR_CONFIG_MASTER_KEY_EXISTS', `a master key already exists at ${path}; refusing to overwrite it`, { cause });
+    throw new ConfigError(
+      'ERR_CONFIG_MASTER_KEY_EXISTS',
+      `a master key already exists at ${path}; refusing to overwrite it`,
+      { cause },
+    );
   } finally {
     key.fill(0);
   }

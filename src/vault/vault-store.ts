@@ -17,30 +17,50 @@ export class VaultStore {
   /** Seals and stores `plaintext` under `name`, replacing any previous value. */
   async put(name: string, plaintext: Buffer): Promise<void> {
     const sealed = JSON.stringify(sealSecret(this.#masterKey, name, plaintext));
-    const row = { name, sealed, master_key_id: masterKeyIdOf(this.#masterKey), updated_at: this.#now().toISOString() };
+    const row = {
+      name,
+      sealed,
+      master_key_id: masterKeyIdOf(this.#masterKey),
+      updated_at: this.#now().toISOString(),
+    };
     await this.#store.db
       .insertInto('vault_secrets')
       .values(row)
-      .onConflict((oc) => oc.column('name').doUpdateSet({ sealed: row.sealed, master_key_id: row.master_key_id, updated_at: row.updated_at }))
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet({ sealed: row.sealed, master_key_id: row.master_key_id, updated_at: row.updated_at }),
+      )
       .execute();
   }
 
   /** Opens the secret `name`, or undefined when none is stored. Callers zero the buffer after use. */
   async get(name: string): Promise<Buffer | undefined> {
-    const row = await this.#store.db.selectFrom('vault_secrets').select('sealed').where('name', '=', name).executeTakeFirst();
+    const row = await this.#store.db
+      .selectFrom('vault_secrets')
+      .select('sealed')
+      .where('name', '=', name)
+      .executeTakeFirst();
     if (row === undefined) return undefined;
     return unsealSecret(this.#masterKey, name, JSON.parse(row.sealed) as SealedSecret);
   }
 
   /** Removes a secret; true when one existed. */
   async delete(name: string): Promise<boolean> {
-    const result = await this.#store.db.deleteFrom('vault_secrets').where('name', '=', name).executeTakeFirst();
+    const result = await this.#store.db
+      .deleteFrom('vault_secrets')
+      .where('name', '=', name)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
   /** Names and metadata only. */
   async list(): Promise<Array<{ name: string; masterKeyId: string; updatedAt: string }>> {
-    const rows = await this.#store.db.selectFrom('vault_secrets').select(['name', 'master_key_id', 'updated_at']).orderBy('name').execute();
+    const rows = await this.#store.db
+      .selectFrom('vault_secrets')
+      .select(['name', 'master_key_id', 'updated_at'])
+      .orderBy('name')
+      .execute();
     return rows.map((r) => ({ name: r.name, masterKeyId: r.master_key_id, updatedAt: r.updated_at }));
   }
 }

@@ -41,8 +41,11 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
   async function tokenParameter(c: Ctx): Promise<string> {
     const body = await readBody(c.env.incoming, 16 * 1024, 'ERR_REQUEST_TOO_LARGE');
     const text = body.toString('utf8');
-    const token = (c.req.header('content-type') ?? '').includes('json') ? String((JSON.parse(text || '{}') as { token?: unknown }).token ?? '') : new URLSearchParams(text).get('token') ?? '';
-    if (token === '') throw new ValidationError('ERR_REQUEST_NO_TOKEN', 'the request names no token (token=…)');
+    const token = (c.req.header('content-type') ?? '').includes('json')
+      ? String((JSON.parse(text || '{}') as { token?: unknown }).token ?? '')
+      : (new URLSearchParams(text).get('token') ?? '');
+    if (token === '')
+      throw new ValidationError('ERR_REQUEST_NO_TOKEN', 'the request names no token (token=…)');
     return token;
   }
 
@@ -59,7 +62,13 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
     '/api/v1/tokens/revoke',
     guarded(async (c) => {
       const outcome = await deps.credentials.revokeToken(await tokenParameter(c));
-      if (outcome.revoked) await deps.audit.append({ actor: 'token-holder', action: 'credential.revoked', subject: `credential:${outcome.id ?? ''}`, data: { via: 'rfc7009' } });
+      if (outcome.revoked)
+        await deps.audit.append({
+          actor: 'token-holder',
+          action: 'credential.revoked',
+          subject: `credential:${outcome.id ?? ''}`,
+          data: { via: 'rfc7009' },
+        });
       return c.body(null, 200);
     }),
   );
@@ -70,15 +79,37 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
     guarded(async (c) => {
       const principal = requireKind(await authenticate(c, deps, true), ['build']);
       const release = await deps.releases.get(c.req.param('id') ?? '');
-      if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+      if (!principalCovers(principal, release.package))
+        throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
       await deps.lockdown.assertOpen({ package: release.package, identity: principal.identity });
       if (release.state !== 'approved' || release.publishMode !== 'jit') {
-        throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}${release.publishMode === 'jit' ? '' : ' and published by the gate itself'}; a just-in-time credential is minted only for an approved release that waits for its pipeline`);
+        throw new ConflictError(
+          'ERR_RELEASE_STATE',
+          `release ${release.id} is ${release.state}${release.publishMode === 'jit' ? '' : ' and published by the gate itself'}; a just-in-time credential is minted only for an approved release that waits for its pipeline`,
+        );
       }
       const issued = await deps.store.transaction(async (tx) => {
-        const binding = { action: 'publish' as const, package: release.package, version: release.version, integrity: release.integrity, release: release.id };
-        const created = await deps.credentials.issueIn(tx, { kind: 'jit', identity: principal.identity, scope: [release.package], ttlSeconds: deps.jitTtlSeconds, binding, role: 'publish' });
-        await deps.audit.appendIn(tx, { actor: `${principal.kind}:${principal.identity}`, action: 'credential.jit_minted', subject: `credential:${created.id}`, data: { ...binding, expiresAt: created.expiresAt } });
+        const binding = {
+          action: 'publish' as const,
+          package: release.package,
+          version: release.version,
+          integrity: release.integrity,
+          release: release.id,
+        };
+        const created = await deps.credentials.issueIn(tx, {
+          kind: 'jit',
+          identity: principal.identity,
+          scope: [release.package],
+          ttlSeconds: deps.jitTtlSeconds,
+          binding,
+          role: 'publish',
+        });
+        await deps.audit.appendIn(tx, {
+          actor: `${principal.kind}:${principal.identity}`,
+          action: 'credential.jit_minted',
+          subject: `credential:${created.id}`,
+          data: { ...binding, expiresAt: created.expiresAt },
+        });
         return { ...created, binding };
       });
       return c.json({ token: issued.token, expiresAt: issued.expiresAt, binding: issued.binding });
@@ -91,23 +122,57 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
     guarded(async (c) => {
       const principal = requireKind(await authenticate(c, deps, true), ['test']);
       const release = await deps.releases.get(c.req.param('id') ?? '');
-      if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
-      if (release.state !== 'awaiting_approval') throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
+      if (!principalCovers(principal, release.package))
+        throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+      if (release.state !== 'awaiting_approval')
+        throw new ConflictError('ERR_RELEASE_STATE', `release ${release.id} is ${release.state}`);
       const body = await readJsonObject(c, 5 * 1024 * 1024 + 4096);
       const kind = String(body['kind'] ?? '');
-      if (kind !== 'test-results' && kind !== 'ci-log') throw new ValidationError('ERR_EVIDENCE_BAD_KIND', 'kind is test-results or ci-log');
+      if (kind !== 'test-results' && kind !== 'ci-log')
+        throw new ValidationError('ERR_EVIDENCE_BAD_KIND', 'kind is test-results or ci-log');
       const name = String(body['name'] ?? kind).slice(0, 200);
       const content = String(body['content'] ?? '');
       const { key } = await deps.sightings.fingerprintKey();
       const findings = scanText(content, name, { fingerprintKey: key }).filter((f) => f.kind === 'secret');
       if (findings.length > 0) {
-        await deps.sightings.report(`test:${principal.identity}`, { host: 'ci', context: 'ci-log', findings: findings.map((f) => ({ ruleId: f.ruleId, fingerprint: f.fingerprint, path: `${release.id}/${name}`, line: f.line, pubgateTokenHash: f.pubgateTokenHash })) });
+        await deps.sightings.report(`test:${principal.identity}`, {
+          host: 'ci',
+          context: 'ci-log',
+          findings: findings.map((f) => ({
+            ruleId: f.ruleId,
+            fingerprint: f.fingerprint,
+            path: `${release.id}/${name}`,
+            line: f.line,
+            pubgateTokenHash: f.pubgateTokenHash,
+          })),
+        });
       }
-      const summary = { bytes: Buffer.byteLength(content), lines: content.split('\n').length, passed: body['passed'] === undefined ? null : Boolean(body['passed']), secrets: findings.map(({ ruleId, line, preview }) => ({ ruleId, line, preview })) };
+      const summary = {
+        bytes: Buffer.byteLength(content),
+        lines: content.split('\n').length,
+        passed: body['passed'] === undefined ? null : Boolean(body['passed']),
+        secrets: findings.map(({ ruleId, line, preview }) => ({ ruleId, line, preview })),
+      };
       const id = randomUUID();
       await deps.store.transaction(async (tx) => {
-        await tx.insertInto('release_evidence').values({ id, release_id: release.id, kind, name, identity: principal.identity, summary: JSON.stringify(summary), at: new Date().toISOString() }).execute();
-        await deps.audit.appendIn(tx, { actor: `test:${principal.identity}`, action: 'release.evidence', subject: `release:${release.id}`, data: { kind, name, ...summary } });
+        await tx
+          .insertInto('release_evidence')
+          .values({
+            id,
+            release_id: release.id,
+            kind,
+            name,
+            identity: principal.identity,
+            summary: JSON.stringify(summary),
+            at: new Date().toISOString(),
+          })
+          .execute();
+        await deps.audit.appendIn(tx, {
+          actor: `test:${principal.identity}`,
+          action: 'release.evidence',
+          subject: `release:${release.id}`,
+          data: { kind, name, ...summary },
+        });
       });
       return c.json({ id, ...summary }, 201);
     }),
@@ -119,14 +184,31 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
     guarded(async (c) => {
       const principal = requireKind(await authenticate(c, deps, true), ['bot', 'request', 'build', 'test']);
       const release = await deps.releases.get(c.req.param('id') ?? '');
-      if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+      if (!principalCovers(principal, release.package))
+        throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
       const body = await readJsonObject(c, 16 * 1024);
       const text = typeof body['text'] === 'string' ? body['text'].trim().slice(0, 2000) : '';
       if (text === '') throw new ValidationError('ERR_REQUEST_EMPTY_COMMENT', 'a comment needs text');
       const id = randomUUID();
       await deps.store.transaction(async (tx) => {
-        await tx.insertInto('release_evidence').values({ id, release_id: release.id, kind: 'comment', name: principal.kind, identity: principal.identity, summary: JSON.stringify({ text }), at: new Date().toISOString() }).execute();
-        await deps.audit.appendIn(tx, { actor: `${principal.kind}:${principal.identity}`, action: 'release.comment', subject: `release:${release.id}`, data: { length: text.length } });
+        await tx
+          .insertInto('release_evidence')
+          .values({
+            id,
+            release_id: release.id,
+            kind: 'comment',
+            name: principal.kind,
+            identity: principal.identity,
+            summary: JSON.stringify({ text }),
+            at: new Date().toISOString(),
+          })
+          .execute();
+        await deps.audit.appendIn(tx, {
+          actor: `${principal.kind}:${principal.identity}`,
+          action: 'release.comment',
+          subject: `release:${release.id}`,
+          data: { length: text.length },
+        });
       });
       return c.json({ id }, 201);
     }),
@@ -147,18 +229,25 @@ export function registerApiRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: W
       const principal = requireKind(await authenticate(c, deps, true), ['agent']);
       const body = await readJsonObject(c, 8 * 1024 * 1024);
       const { keyId } = await deps.sightings.fingerprintKey();
-      if (body['keyId'] !== keyId) throw new ValidationError('ERR_SCAN_REPORT_STALE_KEY', 'the report was fingerprinted with another key; fetch /api/v1/scan/key again');
-      if (!Array.isArray(body['findings'])) throw new ValidationError('ERR_SCAN_REPORT_BAD_FINDING', 'findings must be a list');
-      const findings = (body['findings'] as Array<Record<string, unknown>>).map(
-        (f): SightingInput => ({
-          ruleId: String(f['ruleId'] ?? ''),
-          fingerprint: String(f['fingerprint'] ?? ''),
-          path: String(f['path'] ?? ''),
-          line: Number(f['line']),
-          pubgateTokenHash: typeof f['pubgateTokenHash'] === 'string' ? f['pubgateTokenHash'] : undefined,
-        }),
-      );
-      const outcome = await deps.sightings.report(`agent:${principal.identity}`, { host: String(body['host'] ?? ''), context: String(body['context'] ?? ''), findings });
+      if (body['keyId'] !== keyId)
+        throw new ValidationError(
+          'ERR_SCAN_REPORT_STALE_KEY',
+          'the report was fingerprinted with another key; fetch /api/v1/scan/key again',
+        );
+      if (!Array.isArray(body['findings']))
+        throw new ValidationError('ERR_SCAN_REPORT_BAD_FINDING', 'findings must be a list');
+      const findings = (body['findings'] as Array<Record<string, unknown>>).map((f): SightingInput => ({
+        ruleId: String(f['ruleId'] ?? ''),
+        fingerprint: String(f['fingerprint'] ?? ''),
+        path: String(f['path'] ?? ''),
+        line: Number(f['line']),
+        pubgateTokenHash: typeof f['pubgateTokenHash'] === 'string' ? f['pubgateTokenHash'] : undefined,
+      }));
+      const outcome = await deps.sightings.report(`agent:${principal.identity}`, {
+        host: String(body['host'] ?? ''),
+        context: String(body['context'] ?? ''),
+        findings,
+      });
       return c.json(outcome);
     }),
   );

@@ -11,7 +11,11 @@ type Ctx = Context<{ Bindings: HttpBindings }>;
 export async function authenticate(c: Ctx, deps: WebDeps, required: boolean): Promise<Principal | undefined> {
   const header = c.req.header('authorization');
   if (header === undefined) {
-    if (required) throw new AuthError('ERR_AUTH_MISSING', 'this needs a pubgate credential: add `//<gate>/npm/:_authToken=<token>` to .npmrc (`pubgate token create`)');
+    if (required)
+      throw new AuthError(
+        'ERR_AUTH_MISSING',
+        'this needs a pubgate credential: add `//<gate>/npm/:_authToken=<token>` to .npmrc (`pubgate token create`)',
+      );
     return undefined;
   }
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -22,7 +26,7 @@ export async function authenticate(c: Ctx, deps: WebDeps, required: boolean): Pr
 /** Narrows to a principal of one of `kinds`, or throws `ERR_AUTH_*`. */
 export function requireKind(principal: Principal | undefined, kinds: readonly string[]): Principal {
   if (principal === undefined) throw new AuthError('ERR_AUTH_MISSING', 'this needs a pubgate credential');
-  if (!kinds.includes(principal.kind)) throw new AuthError('ERR_AUTH_FORBIDDEN', `a ${principal.kind} credential may not do this`);
+  if (!kinds.includes(principal.kind))
+    throw new AuthError('ERR_AUTH_FORBIDDEN', `a ${principal.kind} credential may not do this`);
   return principal;
 }
-

@@ -3,7 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import { ValidationError } from '../errors/index.ts';
 
 /** Reads the whole body of `request`, or throws `ERR_PUBLISH_TOO_LARGE` past `limit` bytes. */
-export async function readBody(request: IncomingMessage, limit: number, code = 'ERR_PUBLISH_TOO_LARGE'): Promise<Buffer> {
+export async function readBody(
+  request: IncomingMessage,
+  limit: number,
+  code = 'ERR_PUBLISH_TOO_LARGE',
+): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     request.resume();

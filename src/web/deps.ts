@@ -2,7 +2,13 @@
 import type { Logger } from 'pino';
 import type { ApprovalService } from '../approval/index.ts';
 import type { AuditLog } from '../auditlog/index.ts';
-import type { JtiStore, JwksProvider, PeopleService, PublisherRegistry, SessionService } from '../identity/index.ts';
+import type {
+  JtiStore,
+  JwksProvider,
+  PeopleService,
+  PublisherRegistry,
+  SessionService,
+} from '../identity/index.ts';
 import type { SightingService } from '../sightings/index.ts';
 import type { LockdownService } from '../lockdown/index.ts';
 import type { AttestationService, BlobStore, PublishLimits, ReleaseService } from '../release/index.ts';

@@ -61,7 +61,14 @@ const byPrefix: ReadonlyArray<readonly [string, number]> = [
 function isStoreUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : '';
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === '57P01' || code === '57P03' || code === 'SQLITE_BUSY' || /Connection terminated|connection timeout/i.test(message);
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === '57P01' ||
+    code === '57P03' ||
+    code === 'SQLITE_BUSY' ||
+    /Connection terminated|connection timeout/i.test(message)
+  );
 }
 
 /** HTTP status for an error. */
@@ -77,9 +84,19 @@ export function statusFor(error: unknown): number {
  * The JSON body of an error. npm shows the `error` field to the user, so the code is put in it too.
  * Internal errors say nothing about their cause (it may hold paths or secrets).
  */
-export function errorBody(error: unknown): { error: string; code: string; details?: Readonly<Record<string, unknown>> } {
+export function errorBody(error: unknown): {
+  error: string;
+  code: string;
+  details?: Readonly<Record<string, unknown>>;
+} {
   if (!(error instanceof PubgateError)) {
-    return isStoreUnavailable(error) ? { error: 'the database is unavailable; try again shortly', code: 'ERR_STORE_UNAVAILABLE' } : { error: 'internal error', code: 'ERR_INTERNAL' };
+    return isStoreUnavailable(error)
+      ? { error: 'the database is unavailable; try again shortly', code: 'ERR_STORE_UNAVAILABLE' }
+      : { error: 'internal error', code: 'ERR_INTERNAL' };
   }
-  return { error: `[${error.code}] ${error.message}`, code: error.code, ...(error.details === undefined ? {} : { details: error.details }) };
+  return {
+    error: `[${error.code}] ${error.message}`,
+    code: error.code,
+    ...(error.details === undefined ? {} : { details: error.details }),
+  };
 }

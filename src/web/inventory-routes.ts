@@ -43,10 +43,24 @@ export interface InventoryRouteOptions {
 const PAGE_CSP = `default-src 'none'; style-src ${REPORT_CSS_HASH}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 /** Adds the inventory and report routes. */
-export function registerInventoryRoutes(app: Hono<{ Bindings: HttpBindings }>, deps: WebDeps, options: InventoryRouteOptions = {}): void {
+export function registerInventoryRoutes(
+  app: Hono<{ Bindings: HttpBindings }>,
+  deps: WebDeps,
+  options: InventoryRouteOptions = {},
+): void {
   // The gate's signing keys come from the attestation service's key ring when deps has one.
-  const fromKeyRing = deps.attestations === undefined ? undefined : async () => toSigningKeyFacts(await deps.attestations.keys.listKeys());
-  const source: InventorySource = { store: deps.store, people: deps.people, publishers: deps.publishers, audit: deps.audit, policy: options.policy, signingKeys: options.signingKeys ?? fromKeyRing };
+  const fromKeyRing =
+    deps.attestations === undefined
+      ? undefined
+      : async () => toSigningKeyFacts(await deps.attestations.keys.listKeys());
+  const source: InventorySource = {
+    store: deps.store,
+    people: deps.people,
+    publishers: deps.publishers,
+    audit: deps.audit,
+    policy: options.policy,
+    signingKeys: options.signingKeys ?? fromKeyRing,
+  };
   const imports = () => (options.imports ?? []).map(readExternalIdentities);
 
   async function auditor(c: Ctx, page: boolean): Promise<SignedInPerson | Response> {
@@ -97,8 +111,16 @@ export function registerInventoryRoutes(app: Hono<{ Bindings: HttpBindings }>, d
     guarded(async (c) => {
       const who = await auditor(c, true);
       if (who instanceof Response) return who;
-      const report = await generateComplianceReport(source, { imports: imports(), options: options.thresholds ?? {} });
-      await deps.audit.append({ actor: `user:${who.person.name}`, action: 'report.viewed', subject: 'report:compliance', data: { format: 'html', findings: report.findings.length } });
+      const report = await generateComplianceReport(source, {
+        imports: imports(),
+        options: options.thresholds ?? {},
+      });
+      await deps.audit.append({
+        actor: `user:${who.person.name}`,
+        action: 'report.viewed',
+        subject: 'report:compliance',
+        data: { format: 'html', findings: report.findings.length },
+      });
       return html(c, renderReport(report, 'html'));
     }),
   );
@@ -118,11 +140,20 @@ export function registerInventoryRoutes(app: Hono<{ Bindings: HttpBindings }>, d
       if (who instanceof Response) return who;
       const format = c.req.query('format') ?? 'json';
       assertReportFormat(format);
-      const report = await generateComplianceReport(source, { imports: imports(), options: options.thresholds ?? {} });
-      await deps.audit.append({ actor: `user:${who.person.name}`, action: 'report.exported', subject: 'report:compliance', data: { format, findings: report.findings.length } });
+      const report = await generateComplianceReport(source, {
+        imports: imports(),
+        options: options.thresholds ?? {},
+      });
+      await deps.audit.append({
+        actor: `user:${who.person.name}`,
+        action: 'report.exported',
+        subject: 'report:compliance',
+        data: { format, findings: report.findings.length },
+      });
       c.header('cache-control', 'no-store');
       if (format === 'json') return c.json(report);
-      if (format === 'md') return c.body(renderReport(report, 'md'), 200, { 'content-type': 'text/markdown; charset=utf-8' });
+      if (format === 'md')
+        return c.body(renderReport(report, 'md'), 200, { 'content-type': 'text/markdown; charset=utf-8' });
       return html(c, renderReport(report, 'html'));
     }),
   );

@@ -6,7 +6,13 @@
 import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { AuthError, NotFoundError, PubgateError } from '../errors/index.ts';
-import { maxPublishBodyBytes, ReleaseService, sha512HexOf, validatePublishDocument, type Release } from '../release/index.ts';
+import {
+  maxPublishBodyBytes,
+  ReleaseService,
+  sha512HexOf,
+  validatePublishDocument,
+  type Release,
+} from '../release/index.ts';
 import { principalCovers, REQUEST_KINDS, type Principal } from '../tokens/index.ts';
 import { readBody } from './body.ts';
 import { authenticate, requireKind } from './auth.ts';
@@ -23,7 +29,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Answers an error as JSON with its mapped status. */
 export function sendError(c: Ctx, error: unknown, deps: WebDeps): Response {
   const status = statusFor(error);
-  if (status >= 500 && !(error instanceof PubgateError)) deps.logger.error({ err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }, 'internal error');
+  if (status >= 500 && !(error instanceof PubgateError))
+    deps.logger.error(
+      {
+        err:
+          error instanceof Error
+            ? { name: error.name, message: error.message, stack: error.stack }
+            : String(error),
+      },
+      'internal error',
+    );
   return c.json(errorBody(error), status as 400);
 }
 
@@ -41,23 +56,35 @@ function requesterOf(principal: Principal): { kind: string; id: string } {
 function assertReadIntent(principal: Principal | undefined, name: string, tarball: boolean): void {
   if (principal === undefined || principal.kind === 'read') return;
   if (!tarball && REQUEST_KINDS.includes(principal.kind) && principalCovers(principal, name)) return;
-  throw new AuthError('ERR_AUTH_INTENT', `a ${principal.kind} credential cannot ${tarball ? 'install packages' : 'read this package'}; use a read credential for installs`);
+  throw new AuthError(
+    'ERR_AUTH_INTENT',
+    `a ${principal.kind} credential cannot ${tarball ? 'install packages' : 'read this package'}; use a read credential for installs`,
+  );
 }
 
 function originOf(c: Ctx): { ip: string; userAgent: string } {
-  return { ip: c.env.incoming.socket.remoteAddress ?? 'unknown', userAgent: c.req.header('user-agent') ?? '' };
+  return {
+    ip: c.env.incoming.socket.remoteAddress ?? 'unknown',
+    userAgent: c.req.header('user-agent') ?? '',
+  };
 }
 
 /** For a CI workload: its claims for approvers, and the people who may not approve (who triggered the run). */
-function workloadOf(principal: Principal): { workload?: Readonly<Record<string, string>>; excluded?: string[] } {
+function workloadOf(principal: Principal): {
+  workload?: Readonly<Record<string, string>>;
+  excluded?: string[];
+} {
   if (principal.claims === null) return {};
-  const excluded = [principal.claims['actor'], principal.claims['triggering_actor']].filter((x): x is string => x !== undefined);
+  const excluded = [principal.claims['actor'], principal.claims['triggering_actor']].filter(
+    (x): x is string => x !== undefined,
+  );
   return { workload: principal.claims, excluded };
 }
 
 function authorizeFor(principal: Principal): (name: string) => void {
   return (name) => {
-    if (!principalCovers(principal, name)) throw new AuthError('ERR_AUTH_SCOPE', `this credential may not release ${name}`);
+    if (!principalCovers(principal, name))
+      throw new AuthError('ERR_AUTH_SCOPE', `this credential may not release ${name}`);
   };
 }
 
@@ -82,7 +109,8 @@ async function visibleRelease(deps: WebDeps, principal: Principal, id: string): 
   if (!UUID.test(id)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
   const release = await deps.releases.get(id);
   // Releases of packages outside the caller's scope do not exist for it.
-  if (!principalCovers(principal, release.package)) throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
+  if (!principalCovers(principal, release.package))
+    throw new NotFoundError('ERR_RELEASE_NOT_FOUND', 'no such release');
   return release;
 }
 
@@ -105,7 +133,10 @@ export async function handleNpm(c: Ctx, deps: WebDeps): Promise<Response> {
     }
     if (method === 'PUT' && rest.length === 0) return await handlePublish(c, deps, name);
     if (method === 'PUT' || method === 'DELETE') {
-      throw new PubgateError('ERR_METHOD_NOT_ALLOWED', 'the gate accepts publishes only; unpublish, deprecate and dist-tag changes are not supported through it');
+      throw new PubgateError(
+        'ERR_METHOD_NOT_ALLOWED',
+        'the gate accepts publishes only; unpublish, deprecate and dist-tag changes are not supported through it',
+      );
     }
     throw new NotFoundError('ERR_NOT_FOUND', 'not found');
   } catch (error) {
@@ -138,13 +169,28 @@ async function handlePublish(c: Ctx, deps: WebDeps, name: string): Promise<Respo
     // exact digest was really published.
     const validated = await validatePublishDocument(body, { urlName: name, limits: deps.limits });
     const release = await deps.releases.consumeCompletionToken(otp, validated.integrity);
-    if (release === undefined) throw new AuthError('ERR_PUBLISH_OTP_INVALID', 'this one-time token does not belong to a finished release with these bytes');
+    if (release === undefined)
+      throw new AuthError(
+        'ERR_PUBLISH_OTP_INVALID',
+        'this one-time token does not belong to a finished release with these bytes',
+      );
     if (release.state !== 'published') {
-      throw new AuthError(`ERR_RELEASE_${release.state.toUpperCase()}`, `${release.package}@${release.version} was not published: release ${release.id} was ${release.state}${release.reason === null ? '' : ` (${release.reason})`}`);
+      throw new AuthError(
+        `ERR_RELEASE_${release.state.toUpperCase()}`,
+        `${release.package}@${release.version} was not published: release ${release.id} was ${release.state}${release.reason === null ? '' : ` (${release.reason})`}`,
+      );
     }
     return c.json({ ok: true, id: release.package, release: release.id }, 200);
   }
-  const release = await deps.releases.submit({ urlName: name, body, channel: 'publish', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c), ...workloadOf(principal) });
+  const release = await deps.releases.submit({
+    urlName: name,
+    body,
+    channel: 'publish',
+    requester: requesterOf(principal),
+    authorize: authorizeFor(principal),
+    origin: originOf(c),
+    ...workloadOf(principal),
+  });
   const base = deps.baseUrl();
   // 401 + OTP: npm (on a TTY) prints authUrl and polls doneUrl; never a 2xx before the publish happened.
   c.header('www-authenticate', 'OTP');
@@ -169,14 +215,27 @@ async function publishWithJit(c: Ctx, deps: WebDeps, name: string, body: Buffer)
   const validated = await validatePublishDocument(body, { urlName: name, limits: deps.limits });
   const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
   await deps.lockdown.assertOpen({ package: validated.name });
-  const principal = await deps.credentials.consumeJit(token, { package: validated.name, version: validated.version, integrity: validated.integrity });
+  const principal = await deps.credentials.consumeJit(token, {
+    package: validated.name,
+    version: validated.version,
+    integrity: validated.integrity,
+  });
   const releaseId = principal.binding?.release ?? '';
   const release = await deps.releases.publishForJit(releaseId, `jit:${principal.identity}`);
-  if (release.state !== 'published') throw new PubgateError('ERR_UPSTREAM_PUBLISH_FAILED', `the publish of release ${release.id} ${release.state}: ${release.reason ?? ''}`);
+  if (release.state !== 'published')
+    throw new PubgateError(
+      'ERR_UPSTREAM_PUBLISH_FAILED',
+      `the publish of release ${release.id} ${release.state}: ${release.reason ?? ''}`,
+    );
   return c.json({ ok: true, id: release.package, release: release.id }, 200);
 }
 
-async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[], method: string): Promise<Response> {
+async function handleSpecial(
+  c: Ctx,
+  deps: WebDeps,
+  segments: readonly string[],
+  method: string,
+): Promise<Response> {
   const [head, ...rest] = segments;
   if (head === 'ping' && method === 'GET') return c.json({});
   if (head === 'whoami' && method === 'GET') {
@@ -185,7 +244,15 @@ async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[],
   }
   if (head === 'stage') return handleStage(c, deps, rest, method);
   // npm's OIDC trusted-publishing exchange and the visibility read that follows it.
-  if (head === 'npm' && rest[0] === 'v1' && rest[1] === 'oidc' && rest[2] === 'token' && rest[3] === 'exchange' && rest[4] === 'package' && method === 'POST') {
+  if (
+    head === 'npm' &&
+    rest[0] === 'v1' &&
+    rest[1] === 'oidc' &&
+    rest[2] === 'token' &&
+    rest[3] === 'exchange' &&
+    rest[4] === 'package' &&
+    method === 'POST'
+  ) {
     const name = rest.length === 6 ? rest[5]! : rest.length === 7 ? `${rest[5]}/${rest[6]}` : undefined;
     if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
     return handleOidcExchange(c, deps, encodeURIComponent(name));
@@ -194,12 +261,19 @@ async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[],
   if (head === 'npm' && rest[0] === 'v1' && rest[1] === 'keys' && rest.length === 2 && method === 'GET') {
     return c.json(toNpmKeysResponse(await deps.attestations.keys.listKeys()));
   }
-  if (head === 'npm' && rest[0] === 'v1' && rest[1] === 'attestations' && (rest.length === 3 || rest.length === 4) && method === 'GET') {
+  if (
+    head === 'npm' &&
+    rest[0] === 'v1' &&
+    rest[1] === 'attestations' &&
+    (rest.length === 3 || rest.length === 4) &&
+    method === 'GET'
+  ) {
     const spec = rest.slice(2).join('/');
     const at = spec.lastIndexOf('@');
     if (at <= 0) throw new NotFoundError('ERR_NOT_FOUND', 'use /-/npm/v1/attestations/<name>@<version>');
     const found = await deps.attestations.forVersion(spec.slice(0, at), spec.slice(at + 1));
-    if (found === undefined) throw new NotFoundError('ERR_ATTESTATION_NOT_FOUND', `no attestation for ${spec}`);
+    if (found === undefined)
+      throw new NotFoundError('ERR_ATTESTATION_NOT_FOUND', `no attestation for ${spec}`);
     return c.json(toNpmAttestationsResponse([found.bundle]));
   }
   if (head === 'package' && rest.at(-1) === 'visibility' && method === 'GET') {
@@ -207,18 +281,38 @@ async function handleSpecial(c: Ctx, deps: WebDeps, segments: readonly string[],
     // services, which an offline gate does not reach, so the gate reports packages as not public here.
     return c.json({ public: false });
   }
-  if (head === 'pubgate' && rest[0] === 'done' && rest.length === 2 && method === 'GET') return handleDone(c, deps, rest[1]!);
-  if (head === 'pubgate' && rest[0] === 'auth' && rest.length === 2 && method === 'GET') return handleAuthPage(c, deps, rest[1]!);
+  if (head === 'pubgate' && rest[0] === 'done' && rest.length === 2 && method === 'GET')
+    return handleDone(c, deps, rest[1]!);
+  if (head === 'pubgate' && rest[0] === 'auth' && rest.length === 2 && method === 'GET')
+    return handleAuthPage(c, deps, rest[1]!);
   throw new NotFoundError('ERR_NOT_FOUND', 'not found');
 }
 
-async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], method: string): Promise<Response> {
+async function handleStage(
+  c: Ctx,
+  deps: WebDeps,
+  rest: readonly string[],
+  method: string,
+): Promise<Response> {
   if (rest[0] === 'package' && method === 'POST') {
-    const name = rest.length === 2 ? rest[1]! : rest.length === 3 && rest[1]!.startsWith('@') ? `${rest[1]}/${rest[2]}` : undefined;
+    const name =
+      rest.length === 2
+        ? rest[1]!
+        : rest.length === 3 && rest[1]!.startsWith('@')
+          ? `${rest[1]}/${rest[2]}`
+          : undefined;
     if (name === undefined) throw new NotFoundError('ERR_NOT_FOUND', 'not found');
     const principal = requireKind(await authenticate(c, deps, true), REQUEST_KINDS);
     const body = await readBody(c.env.incoming, maxPublishBodyBytes(deps.limits));
-    const release = await deps.releases.submit({ urlName: name, body, channel: 'stage', requester: requesterOf(principal), authorize: authorizeFor(principal), origin: originOf(c), ...workloadOf(principal) });
+    const release = await deps.releases.submit({
+      urlName: name,
+      body,
+      channel: 'stage',
+      requester: requesterOf(principal),
+      authorize: authorizeFor(principal),
+      origin: originOf(c),
+      ...workloadOf(principal),
+    });
     // Staging did happen (nothing was published), so a 2xx is honest here; npm prints the stage id.
     return c.json({ stageId: release.id, state: release.state }, 201);
   }
@@ -227,21 +321,31 @@ async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], metho
     const page = Math.max(0, Number(c.req.query('page') ?? 0) || 0);
     const perPage = Math.min(100, Math.max(1, Number(c.req.query('perPage') ?? 100) || 100));
     const pkg = c.req.query('package');
-    const all = (await deps.releases.list({ ...(pkg === undefined ? {} : { package: pkg }), limit: 1000 })).filter(
-      (r) => principalCovers(principal, r.package) && !ReleaseService.isFinal(r),
-    );
-    return c.json({ items: all.slice(page * perPage, (page + 1) * perPage).map(toStageItem), total: all.length });
+    const all = (
+      await deps.releases.list({ ...(pkg === undefined ? {} : { package: pkg }), limit: 1000 })
+    ).filter((r) => principalCovers(principal, r.package) && !ReleaseService.isFinal(r));
+    return c.json({
+      items: all.slice(page * perPage, (page + 1) * perPage).map(toStageItem),
+      total: all.length,
+    });
   }
   const id = rest[0]!;
-  if (rest.length === 1 && method === 'GET') return c.json(toStageItem(await visibleRelease(deps, principal, id)));
+  if (rest.length === 1 && method === 'GET')
+    return c.json(toStageItem(await visibleRelease(deps, principal, id)));
   if (rest.length === 2 && rest[1] === 'tarball' && method === 'GET') {
     const release = await visibleRelease(deps, principal, id);
     const bytes = await deps.blobs.get(sha512HexOf(release.integrity));
-    return new Response(new Uint8Array(bytes), { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) } });
+    return new Response(new Uint8Array(bytes), {
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+    });
   }
   if (rest.length === 2 && rest[1] === 'approve' && method === 'POST') {
     await visibleRelease(deps, principal, id);
-    throw new AuthError('ERR_APPROVAL_STEP_UP_REQUIRED', 'releases are approved by a quorum of approvers with a passkey step-up in the pubgate web UI; a token cannot approve');
+    throw new AuthError(
+      'ERR_APPROVAL_STEP_UP_REQUIRED',
+      'releases are approved by a quorum of approvers with a passkey step-up in the pubgate web UI; a token cannot approve',
+    );
   }
   if (rest.length === 1 && method === 'DELETE') {
     const release = await visibleRelease(deps, principal, id);
@@ -254,7 +358,8 @@ async function handleStage(c: Ctx, deps: WebDeps, rest: readonly string[], metho
 async function handleDone(c: Ctx, deps: WebDeps, id: string): Promise<Response> {
   const principal = requireKind(await authenticate(c, deps, true), REQUEST_KINDS);
   const release = await visibleRelease(deps, principal, id);
-  if (release.requester.id !== principal.identity) throw new AuthError('ERR_AUTH_FORBIDDEN', 'only the requester polls its release');
+  if (release.requester.id !== principal.identity)
+    throw new AuthError('ERR_AUTH_FORBIDDEN', 'only the requester polls its release');
   if (ReleaseService.isFinal(release)) {
     const token = await deps.releases.issueCompletionToken(release.id);
     if (token !== undefined) return c.json({ token });

@@ -36,7 +36,8 @@ function workloadClaims(identity: WorkloadIdentity): Record<string, string> {
 /** Exchanges a CI ID token for a build credential of one package. */
 export async function handleOidcExchange(c: Ctx, deps: WebDeps, escapedName: string): Promise<Response> {
   const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-  if (match === null) throw new AuthError('ERR_AUTH_MISSING', 'the exchange needs the CI ID token as a Bearer credential');
+  if (match === null)
+    throw new AuthError('ERR_AUTH_MISSING', 'the exchange needs the CI ID token as a Bearer credential');
   let name: string;
   try {
     name = decodeURIComponent(escapedName);
@@ -53,11 +54,26 @@ export async function handleOidcExchange(c: Ctx, deps: WebDeps, escapedName: str
   });
   const who = `${identity.provider}:${identity.repository ?? identity.subject ?? 'workload'}`;
   await deps.lockdown.assertOpen({ package: name, identity: who });
-  const ttl = Math.max(30, Math.min(deps.buildCredentialTtlSeconds, Math.floor((identity.expiresAt.getTime() - Date.now()) / 1000)));
+  const ttl = Math.max(
+    30,
+    Math.min(deps.buildCredentialTtlSeconds, Math.floor((identity.expiresAt.getTime() - Date.now()) / 1000)),
+  );
   const claims = workloadClaims(identity);
   const issued = await deps.store.transaction(async (tx) => {
-    const created = await deps.credentials.issueIn(tx, { kind: 'build', identity: who, scope: [name], ttlSeconds: ttl, role: 'build', claims });
-    await deps.audit.appendIn(tx, { actor: `oidc:${who}`, action: 'oidc.exchanged', subject: `credential:${created.id}`, data: { package: name, expiresAt: created.expiresAt, ...claims } });
+    const created = await deps.credentials.issueIn(tx, {
+      kind: 'build',
+      identity: who,
+      scope: [name],
+      ttlSeconds: ttl,
+      role: 'build',
+      claims,
+    });
+    await deps.audit.appendIn(tx, {
+      actor: `oidc:${who}`,
+      action: 'oidc.exchanged',
+      subject: `credential:${created.id}`,
+      data: { package: name, expiresAt: created.expiresAt, ...claims },
+    });
     return created;
   });
   return c.json({ token: issued.token, expires: issued.expiresAt });

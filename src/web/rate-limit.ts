@@ -25,7 +25,11 @@ export class RateLimiter {
     }
     entry.count++;
     if (entry.count > this.#limit) {
-      throw new PubgateError('ERR_RATE_LIMITED', `too many attempts; wait ${Math.ceil((entry.resetAt - now) / 1000)} s`, { details: { retryAfterSeconds: Math.ceil((entry.resetAt - now) / 1000) } });
+      throw new PubgateError(
+        'ERR_RATE_LIMITED',
+        `too many attempts; wait ${Math.ceil((entry.resetAt - now) / 1000)} s`,
+        { details: { retryAfterSeconds: Math.ceil((entry.resetAt - now) / 1000) } },
+      );
     }
   }
 }

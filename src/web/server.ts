@@ -17,7 +17,15 @@ export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
       const started = performance.now();
       await next();
       // Access log: method, path without query (queries may hold tokens), status, time. Never headers.
-      deps.logger.debug({ method: c.req.method, path: new URL(c.req.url).pathname, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+      deps.logger.debug(
+        {
+          method: c.req.method,
+          path: new URL(c.req.url).pathname,
+          status: c.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
     });
   }
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -31,7 +39,9 @@ export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
   });
   // The gate's public signing keys with their validity windows (what `pubgate verify` trusts).
   app.get('/keys', async (c) => c.json(toPublicKeySet(await deps.attestations.keys.listKeys())));
-  app.get('/metrics', async (c) => c.text(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', async (c) =>
+    c.text(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+  );
   registerUiRoutes(app, deps);
   registerApiRoutes(app, deps);
   registerInventoryRoutes(app, deps, { policy: deps.policy });
@@ -42,7 +52,8 @@ export function createWebApp(deps: WebDeps): Hono<{ Bindings: HttpBindings }> {
   // Paths of the gate's own (ui, api, health, metrics) are never package names here.
   app.all('*', (c) => {
     const first = new URL(c.req.url).pathname.split('/')[1] ?? '';
-    if (['ui', 'api', 'healthz', 'readyz', 'metrics', 'keys', ''].includes(first)) return sendError(c, new NotFoundError('ERR_NOT_FOUND', 'not found'), deps);
+    if (['ui', 'api', 'healthz', 'readyz', 'metrics', 'keys', ''].includes(first))
+      return sendError(c, new NotFoundError('ERR_NOT_FOUND', 'not found'), deps);
     return handleNpm(c, deps);
   });
   app.notFound((c) => sendError(c, new NotFoundError('ERR_NOT_FOUND', 'not found'), deps));

@@ -21,7 +21,10 @@ export interface SignedInPerson {
 }
 
 /** The signed-in person, or undefined (no, expired or unknown session; disabled person). */
-export async function resolveSignedIn(c: Ctx, deps: Pick<WebDeps, 'sessions' | 'people'>): Promise<SignedInPerson | undefined> {
+export async function resolveSignedIn(
+  c: Ctx,
+  deps: Pick<WebDeps, 'sessions' | 'people'>,
+): Promise<SignedInPerson | undefined> {
   const session = await deps.sessions.resolve(getCookie(c, SESSION_COOKIE));
   if (session === undefined) return undefined;
   const person = await deps.people.get(session.userId).catch(() => undefined);
@@ -31,5 +34,6 @@ export async function resolveSignedIn(c: Ctx, deps: Pick<WebDeps, 'sessions' | '
 
 /** Throws `ERR_AUTH_FORBIDDEN` unless the person holds one of `roles`. */
 export function assertHasRole(person: Person, roles: readonly Role[]): void {
-  if (!person.roles.some((r) => roles.includes(r))) throw new AuthError('ERR_AUTH_FORBIDDEN', `needs one of: ${roles.join(', ')}`);
+  if (!person.roles.some((r) => roles.includes(r)))
+    throw new AuthError('ERR_AUTH_FORBIDDEN', `needs one of: ${roles.join(', ')}`);
 }

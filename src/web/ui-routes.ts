@@ -17,7 +17,16 @@ import { ReleaseService } from '../release/index.ts';
 import type { WebDeps } from './deps.ts';
 import { sendError } from './npm-routes.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { accountPage, adminPage, auditPage, enrolPage, loginPage, peoplePage, releasePage, releasesPage } from './ui/pages.ts';
+import {
+  accountPage,
+  adminPage,
+  auditPage,
+  enrolPage,
+  loginPage,
+  peoplePage,
+  releasePage,
+  releasesPage,
+} from './ui/pages.ts';
 import { assertLockTarget } from '../lockdown/index.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
@@ -33,11 +42,18 @@ function browserBundlePath(): string {
   return join(main.slice(0, main.lastIndexOf(marker) + marker.length), 'dist', 'bundle', 'index.umd.min.js');
 }
 const ASSETS: Readonly<Record<string, { type: string; body: string }>> = {
-  'app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./ui/app.js', import.meta.url), 'utf8') },
-  'app.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./ui/app.css', import.meta.url), 'utf8') },
+  'app.js': {
+    type: 'text/javascript; charset=utf-8',
+    body: readFileSync(new URL('./ui/app.js', import.meta.url), 'utf8'),
+  },
+  'app.css': {
+    type: 'text/css; charset=utf-8',
+    body: readFileSync(new URL('./ui/app.css', import.meta.url), 'utf8'),
+  },
   'webauthn.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(browserBundlePath(), 'utf8') },
 };
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /** A path parameter (always present on the routes that read it). */
 function param(c: Ctx, name: string): string {
@@ -71,7 +87,8 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
     assertSameOrigin(c);
     const signed = await signedIn(c);
     if (signed === undefined) throw new AuthError('ERR_AUTH_SESSION', 'sign in first');
-    if (c.req.header('x-csrf-token') !== signed.csrf) throw new AuthError('ERR_CSRF', 'missing or wrong CSRF token');
+    if (c.req.header('x-csrf-token') !== signed.csrf)
+      throw new AuthError('ERR_CSRF', 'missing or wrong CSRF token');
     return signed;
   }
 
@@ -81,7 +98,8 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
   }
 
   function requireRole(person: Person, roles: readonly Role[]): void {
-    if (!person.roles.some((r) => roles.includes(r))) throw new AuthError('ERR_AUTH_FORBIDDEN', `needs one of: ${roles.join(', ')}`);
+    if (!person.roles.some((r) => roles.includes(r)))
+      throw new AuthError('ERR_AUTH_FORBIDDEN', `needs one of: ${roles.join(', ')}`);
   }
 
   async function json(c: Ctx): Promise<Record<string, unknown>> {
@@ -90,7 +108,8 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
     if (text === '') return {};
     try {
       const value: unknown = JSON.parse(text);
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new Error('not an object');
       return value as Record<string, unknown>;
     } catch {
       throw new ValidationError('ERR_REQUEST_BAD_JSON', 'the request body is not a JSON object');
@@ -100,7 +119,12 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
   async function startSession(c: Ctx, person: Person): Promise<void> {
     const { cookie } = await deps.sessions.create(person.id);
     setCookie(c, COOKIE, cookie, { httpOnly: true, sameSite: 'Strict', secure: secure(), path: '/' });
-    await deps.audit.append({ actor: `user:${person.name}`, action: 'auth.signed_in', subject: `user:${person.id}`, data: { ip: clientKey(c) } });
+    await deps.audit.append({
+      actor: `user:${person.name}`,
+      action: 'auth.signed_in',
+      subject: `user:${person.id}`,
+      data: { ip: clientKey(c) },
+    });
   }
 
   const page = (c: Ctx, html: string, status = 200): Response => {
@@ -117,8 +141,21 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       try {
         return await handler(c);
       } catch (error) {
-        if (error instanceof PubgateError && (error.code.startsWith('ERR_AUTH_') || error.code.startsWith('ERR_WEBAUTHN_') || error.code.startsWith('ERR_APPROVAL_') || error.code === 'ERR_CSRF')) {
-          await deps.audit.append({ actor: 'web', action: 'auth.refused', subject: `ip:${clientKey(c)}`, data: { code: error.code, path: new URL(c.req.url).pathname } }).catch(() => undefined);
+        if (
+          error instanceof PubgateError &&
+          (error.code.startsWith('ERR_AUTH_') ||
+            error.code.startsWith('ERR_WEBAUTHN_') ||
+            error.code.startsWith('ERR_APPROVAL_') ||
+            error.code === 'ERR_CSRF')
+        ) {
+          await deps.audit
+            .append({
+              actor: 'web',
+              action: 'auth.refused',
+              subject: `ip:${clientKey(c)}`,
+              data: { code: error.code, path: new URL(c.req.url).pathname },
+            })
+            .catch(() => undefined);
         }
         return sendError(c, error, deps);
       }
@@ -127,7 +164,11 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
   app.get('/ui/assets/:file', (c) => {
     const asset = ASSETS[param(c, 'file')];
     if (asset === undefined) return c.notFound();
-    return c.body(asset.body, 200, { 'content-type': asset.type, 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' });
+    return c.body(asset.body, 200, {
+      'content-type': asset.type,
+      'cache-control': 'public, max-age=300',
+      'x-content-type-options': 'nosniff',
+    });
   });
   app.get('/ui', (c) => c.redirect('/ui/releases'));
   app.get('/ui/login', (c) => page(c, loginPage()));
@@ -144,7 +185,8 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
     (render: (c: Ctx, signed: Signed) => Promise<string>) =>
     async (c: Ctx): Promise<Response> => {
       const signed = await signedIn(c);
-      if (signed === undefined) return c.redirect(`/ui/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`);
+      if (signed === undefined)
+        return c.redirect(`/ui/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`);
       try {
         return page(c, await render(c, signed));
       } catch (error) {
@@ -156,7 +198,9 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
     '/ui/releases',
     withPage(async (_c, s) => {
       const pending = await deps.releases.list({ state: 'awaiting_approval', limit: 200 });
-      const recent = (await deps.releases.list({ limit: 50 })).filter((r) => ReleaseService.isFinal(r) || r.state !== 'awaiting_approval');
+      const recent = (await deps.releases.list({ limit: 50 })).filter(
+        (r) => ReleaseService.isFinal(r) || r.state !== 'awaiting_approval',
+      );
       return releasesPage(s.person, s.csrf, pending, recent);
     }),
   );
@@ -178,16 +222,30 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       } catch {
         mayReject = false;
       }
-      const evidence = await deps.store.db.selectFrom('release_evidence').selectAll().where('release_id', '=', id).orderBy('at').execute();
+      const evidence = await deps.store.db
+        .selectFrom('release_evidence')
+        .selectAll()
+        .where('release_id', '=', id)
+        .orderBy('at')
+        .execute();
       return releasePage(s.person, s.csrf, status, {
         mayApprove,
         mayReject,
         isRequester: status.release.requester.id === s.person.name,
-        evidence: evidence.map((e) => ({ kind: e.kind, name: e.name, identity: e.identity, at: e.at, summary: JSON.parse(e.summary) as Record<string, unknown> })),
+        evidence: evidence.map((e) => ({
+          kind: e.kind,
+          name: e.name,
+          identity: e.identity,
+          at: e.at,
+          summary: JSON.parse(e.summary) as Record<string, unknown>,
+        })),
       });
     }),
   );
-  app.get('/ui/account', withPage(async (_c, s) => accountPage(s.person, s.csrf, await deps.people.listPasskeys(s.person.id))));
+  app.get(
+    '/ui/account',
+    withPage(async (_c, s) => accountPage(s.person, s.csrf, await deps.people.listPasskeys(s.person.id))),
+  );
   app.get(
     '/ui/people',
     withPage(async (_c, s) => {
@@ -247,7 +305,11 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       assertSameOrigin(c);
       ceremonies.hit(`enrol:${clientKey(c)}`);
       const body = await json(c);
-      const person = await deps.people.completeEnrolment(param(c, 'token'), body['response'], String(body['label'] ?? 'passkey'));
+      const person = await deps.people.completeEnrolment(
+        param(c, 'token'),
+        body['response'],
+        String(body['label'] ?? 'passkey'),
+      );
       await startSession(c, person);
       return c.json({ ok: true, name: person.name });
     }),
@@ -258,8 +320,10 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       const s = await requireSigned(c);
       ceremonies.hit(`stepup:${s.person.id}`);
       const body = await json(c);
-      const decision = body['decision'] === 'reject' ? 'reject' : body['decision'] === 'approve' ? 'approve' : undefined;
-      if (decision === undefined) throw new ValidationError('ERR_REQUEST_BAD_DECISION', 'decision must be approve or reject');
+      const decision =
+        body['decision'] === 'reject' ? 'reject' : body['decision'] === 'approve' ? 'approve' : undefined;
+      if (decision === undefined)
+        throw new ValidationError('ERR_REQUEST_BAD_DECISION', 'decision must be approve or reject');
       return c.json(await deps.approvals.options(s.person, param(c, 'id'), decision));
     }),
   );
@@ -269,8 +333,18 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       const s = await requireSigned(c);
       ceremonies.hit(`stepup:${s.person.id}`);
       const body = await json(c);
-      const status = await deps.approvals.decide(s.person, param(c, 'id'), body['response'], typeof body['reason'] === 'string' ? body['reason'].slice(0, 300) : undefined);
-      return c.json({ state: status.release.state, approvals: status.approvals.length, required: status.required, requesterVerified: status.requesterVerified });
+      const status = await deps.approvals.decide(
+        s.person,
+        param(c, 'id'),
+        body['response'],
+        typeof body['reason'] === 'string' ? body['reason'].slice(0, 300) : undefined,
+      );
+      return c.json({
+        state: status.release.state,
+        approvals: status.approvals.length,
+        required: status.required,
+        requesterVerified: status.requesterVerified,
+      });
     }),
   );
   app.post(
@@ -303,7 +377,9 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
     guarded(async (c) => {
       const s = await requireSigned(c);
       const body = await json(c);
-      return c.json(await deps.people.addPasskey(s.person, body['response'], String(body['label'] ?? 'passkey')));
+      return c.json(
+        await deps.people.addPasskey(s.person, body['response'], String(body['label'] ?? 'passkey')),
+      );
     }),
   );
   app.post(
@@ -311,7 +387,11 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
     guarded(async (c) => {
       const s = await requireSigned(c);
       const body = await json(c);
-      return c.json(await deps.people.stepUpOptions(s.person, 'remove-passkey', `passkey:${String(body['id'])}`, { passkey: String(body['id']) }));
+      return c.json(
+        await deps.people.stepUpOptions(s.person, 'remove-passkey', `passkey:${String(body['id'])}`, {
+          passkey: String(body['id']),
+        }),
+      );
     }),
   );
   app.post(
@@ -320,7 +400,8 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       const s = await requireSigned(c);
       const body = await json(c);
       const verified = await deps.people.verifyAssertion(body['response'], ['remove-passkey']);
-      if (verified.person.id !== s.person.id || verified.binding['passkey'] !== body['id']) throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'this step-up was made for something else');
+      if (verified.person.id !== s.person.id || verified.binding['passkey'] !== body['id'])
+        throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'this step-up was made for something else');
       await deps.people.removePasskey(s.person, String(body['id']), verified.credentialId);
       return c.json({ ok: true });
     }),
@@ -335,7 +416,13 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       const roles = Array.isArray(body['roles']) ? (body['roles'] as unknown[]).map(String).sort() : [];
       const groups = Array.isArray(body['groups']) ? (body['groups'] as unknown[]).map(String).sort() : [];
       // A role change is a privileged action: a step-up bound to exactly this change.
-      return c.json(await deps.people.stepUpOptions(s.person, 'admin', `user:${target.id}`, { target: target.id, roles: roles.join(','), groups: groups.join(',') }));
+      return c.json(
+        await deps.people.stepUpOptions(s.person, 'admin', `user:${target.id}`, {
+          target: target.id,
+          roles: roles.join(','),
+          groups: groups.join(','),
+        }),
+      );
     }),
   );
   app.post(
@@ -345,9 +432,14 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       requireRole(s.person, ['admin']);
       const body = await json(c);
       const verified = await deps.people.verifyAssertion(body['response'], ['admin']);
-      if (verified.person.id !== s.person.id || verified.binding['target'] !== param(c, 'id')) throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'this step-up was made for something else');
-      const roles = String(verified.binding['roles']).split(',').filter((r) => r !== '') as Role[];
-      const groups = String(verified.binding['groups']).split(',').filter((g) => g !== '');
+      if (verified.person.id !== s.person.id || verified.binding['target'] !== param(c, 'id'))
+        throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'this step-up was made for something else');
+      const roles = String(verified.binding['roles'])
+        .split(',')
+        .filter((r) => r !== '') as Role[];
+      const groups = String(verified.binding['groups'])
+        .split(',')
+        .filter((g) => g !== '');
       const person = await deps.people.setRoles(s.person, param(c, 'id'), roles, groups);
       await deps.sessions.destroyAllFor(person.id);
       return c.json({ name: person.name, roles: person.roles, groups: person.groups });
@@ -356,18 +448,26 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
   // Privileged admin actions (trusted publishers, the kill switch): each one a step-up bound to
   // exactly this action and payload (sha256 of its canonical JSON).
   const ADMIN_ACTIONS = new Set(['add-publisher', 'remove-publisher', 'lockdown', 'lift-lockdown']);
-  const payloadDigest = (action: string, payload: unknown): string => createHash('sha256').update(`${action}\0${JSON.stringify(payload ?? null)}`).digest('hex');
+  const payloadDigest = (action: string, payload: unknown): string =>
+    createHash('sha256')
+      .update(`${action}\0${JSON.stringify(payload ?? null)}`)
+      .digest('hex');
   const checkAdminPayload = (action: string, payload: unknown): void => {
     const p = (payload ?? {}) as Record<string, unknown>;
     if (action === 'add-publisher') deps.publishers.validate(p['publisher']);
     else if (action === 'lockdown') {
-      if (typeof p['target'] !== 'string' || typeof p['reason'] !== 'string' || p['reason'].trim() === '') throw new ValidationError('ERR_REQUEST_BAD_LOCKDOWN', 'a lockdown needs a target and a reason');
+      if (typeof p['target'] !== 'string' || typeof p['reason'] !== 'string' || p['reason'].trim() === '')
+        throw new ValidationError('ERR_REQUEST_BAD_LOCKDOWN', 'a lockdown needs a target and a reason');
       try {
         assertLockTarget(p['target']);
       } catch (error) {
-        throw new ValidationError('ERR_REQUEST_BAD_LOCKDOWN', error instanceof Error ? error.message : 'invalid target');
+        throw new ValidationError(
+          'ERR_REQUEST_BAD_LOCKDOWN',
+          error instanceof Error ? error.message : 'invalid target',
+        );
       }
-    } else if (typeof p['id'] !== 'string') throw new ValidationError('ERR_REQUEST_BAD_ID', 'name the record by id');
+    } else if (typeof p['id'] !== 'string')
+      throw new ValidationError('ERR_REQUEST_BAD_ID', 'name the record by id');
   };
   app.post(
     '/ui/api/admin/options',
@@ -377,9 +477,15 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       ceremonies.hit(`stepup:${s.person.id}`);
       const body = await json(c);
       const action = String(body['action'] ?? '');
-      if (!ADMIN_ACTIONS.has(action)) throw new ValidationError('ERR_REQUEST_BAD_ACTION', `unknown admin action ${action.slice(0, 40)}`);
+      if (!ADMIN_ACTIONS.has(action))
+        throw new ValidationError('ERR_REQUEST_BAD_ACTION', `unknown admin action ${action.slice(0, 40)}`);
       checkAdminPayload(action, body['payload']);
-      return c.json(await deps.people.stepUpOptions(s.person, 'admin', `admin:${action}`, { action, payloadSha256: payloadDigest(action, body['payload']) }));
+      return c.json(
+        await deps.people.stepUpOptions(s.person, 'admin', `admin:${action}`, {
+          action,
+          payloadSha256: payloadDigest(action, body['payload']),
+        }),
+      );
     }),
   );
   app.post(
@@ -390,7 +496,11 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       const body = await json(c);
       const action = String(body['action'] ?? '');
       const verified = await deps.people.verifyAssertion(body['response'], ['admin']);
-      if (verified.person.id !== s.person.id || verified.binding['action'] !== action || verified.binding['payloadSha256'] !== payloadDigest(action, body['payload'])) {
+      if (
+        verified.person.id !== s.person.id ||
+        verified.binding['action'] !== action ||
+        verified.binding['payloadSha256'] !== payloadDigest(action, body['payload'])
+      ) {
         throw new AuthError('ERR_WEBAUTHN_WRONG_USER', 'this step-up was made for another action');
       }
       const p = (body['payload'] ?? {}) as Record<string, unknown>;
@@ -400,7 +510,8 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
         await deps.publishers.remove(String(p['id']), actor);
         return c.json({ ok: true });
       }
-      if (action === 'lockdown') return c.json(await deps.lockdown.lock(String(p['target']), String(p['reason']), actor));
+      if (action === 'lockdown')
+        return c.json(await deps.lockdown.lock(String(p['target']), String(p['reason']), actor));
       if (action === 'lift-lockdown') {
         await deps.lockdown.lift(String(p['id']), actor);
         return c.json({ ok: true });
@@ -422,10 +533,16 @@ export function registerUiRoutes(app: App, deps: WebDeps): void {
       requireRole(s.person, ['admin']);
       const body = await json(c);
       const roles = Array.isArray(body['roles']) ? (body['roles'] as unknown[]).map(String) : [];
-      const groups = Array.isArray(body['groups']) ? (body['groups'] as unknown[]).map(String).filter((g) => /^[a-z0-9._-]{1,64}$/.test(g)) : [];
+      const groups = Array.isArray(body['groups'])
+        ? (body['groups'] as unknown[]).map(String).filter((g) => /^[a-z0-9._-]{1,64}$/.test(g))
+        : [];
       let created;
       try {
-        created = await deps.people.createEnrolment({ roles: roles as Role[], groups, createdBy: `user:${s.person.name}` });
+        created = await deps.people.createEnrolment({
+          roles: roles as Role[],
+          groups,
+          createdBy: `user:${s.person.name}`,
+        });
       } catch (error) {
         if (error instanceof RangeError) throw new ValidationError('ERR_REQUEST_BAD_ROLE', error.message);
         throw error;

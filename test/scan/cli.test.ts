@@ -13,7 +13,11 @@ const bin = new URL('../../bin/pubgate.js', import.meta.url).pathname;
 
 /** Runs the real executable (slow: a fresh process compiles the CLI). */
 function spawnPubgate(args: string[], input?: string): { code: number; out: string; err: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: result.status ?? -1, out: result.stdout, err: result.stderr };
 }
 
@@ -46,13 +50,16 @@ before(() => {
   planted.forEach((item, i) => writeFileSync(join(dir, 'leaks', item.path ?? `case-${i}.txt`), item.text));
   mkdirSync(join(dir, 'clean'));
   writeFileSync(join(dir, 'clean', 'README.md'), '# nothing here\npassword: ${DB_PASSWORD}\n');
-  for (const format of ['text', 'json', 'sarif']) outputs.set(format, spawnPubgate(['scan', join(dir, 'leaks'), '--format', format]));
+  for (const format of ['text', 'json', 'sarif'])
+    outputs.set(format, spawnPubgate(['scan', join(dir, 'leaks'), '--format', format]));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Every form of every planted secret that must never be printed. */
 function leaked(output: string): string[] {
-  return planted.filter((item) => item.secret.length >= 8 && output.includes(item.secret)).map((item) => item.ruleId);
+  return planted
+    .filter((item) => item.secret.length >= 8 && output.includes(item.secret))
+    .map((item) => item.ruleId);
 }
 
 void describe('pubgate scan (CLI)', () => {
@@ -97,7 +104,10 @@ void describe('pubgate scan (CLI)', () => {
     const result = spawnPubgate(['scan', '-', '--format', 'json'], `log line\ntoken=${token}\n`);
     assert.equal(result.code, 1);
     assert.ok(!result.out.includes(token));
-    assert.equal((JSON.parse(result.out) as { findings: Array<{ path: string }> }).findings[0]?.path, '<stdin>');
+    assert.equal(
+      (JSON.parse(result.out) as { findings: Array<{ path: string }> }).findings[0]?.path,
+      '<stdin>',
+    );
   });
 
   void describe('with a baseline', () => {
@@ -115,7 +125,9 @@ void describe('pubgate scan (CLI)', () => {
       const after = await pubgate(['scan', repo, '--baseline', baseline, '--format', 'json']);
       assert.equal(after.code, 1);
       assert.deepEqual(
-        (JSON.parse(after.out) as { findings: Array<{ path: string }> }).findings.map((f) => f.path.slice(repo.length)),
+        (JSON.parse(after.out) as { findings: Array<{ path: string }> }).findings.map((f) =>
+          f.path.slice(repo.length),
+        ),
         ['/new.env'],
       );
     });
@@ -133,10 +145,14 @@ void describe('pubgate scan (CLI)', () => {
       const value = `acme_${'Zq9'.repeat(4)}${generateToken().slice(4, 24)}`;
       writeFileSync(join(repo, 'app.cfg'), `key = ${value}\nother = acme_aaaaaaaaaaaaaaaaaaaaaaaa\n`);
       const config = join(dir, 'scan.yml');
-      writeFileSync(config, 'scan:\n  rules:\n    - id: acme-key\n      title: ACME key\n      regex: "acme_[A-Za-z0-9]{24,}"\n      keywords: [acme_]\n      entropy: 3.5\n');
+      writeFileSync(
+        config,
+        'scan:\n  rules:\n    - id: acme-key\n      title: ACME key\n      regex: "acme_[A-Za-z0-9]{24,}"\n      keywords: [acme_]\n      entropy: 3.5\n',
+      );
       const result = await pubgate(['scan', repo, '--config', config, '--format', 'json']);
       assert.equal(result.code, 1);
-      const findings = (JSON.parse(result.out) as { findings: Array<{ ruleId: string; line: number }> }).findings;
+      const findings = (JSON.parse(result.out) as { findings: Array<{ ruleId: string; line: number }> })
+        .findings;
       assert.deepEqual(
         findings.map((f) => `${f.ruleId}:${f.line}`),
         ['acme-key:1'],

@@ -38,7 +38,9 @@ before(() => {
     '.npmrc': `//registry.npmjs.org/:_authToken=${secrets.npm}\n`,
     '.config/pubgate/credentials': `token=${secrets.pgt}\n`,
     '.config/gh/hosts.yml': `github.com:\n    oauth_token: ${secrets.gh}\n    user: octocat\n`,
-    '.aws/credentials': `[default]\naws_access_key_id = AKIA${randomBase62(16).toUpperCase().replace(/[^A-Z2-7]/g, 'Q')}\naws_secret_access_key = ${secrets.aws}\n`,
+    '.aws/credentials': `[default]\naws_access_key_id = AKIA${randomBase62(16)
+      .toUpperCase()
+      .replace(/[^A-Z2-7]/g, 'Q')}\naws_secret_access_key = ${secrets.aws}\n`,
     '.bash_history': `ls\ncurl -H "Authorization: token ${secrets.history}" https://api.github.com/user\n`,
     'code/app/.env': `PUBGATE_TOKEN=${secrets.env}\n`,
     'code/app/node_modules/x/.env': `PUBGATE_TOKEN=${generateToken()}\n`,
@@ -49,14 +51,19 @@ before(() => {
     writeFileSync(join(home, name), body);
   }
   mkdirSync(join(root, 'runner', '_work', '_temp'), { recursive: true });
-  writeFileSync(join(root, 'runner', '_work', '_temp', '.npmrc'), `//registry.npmjs.org/:_authToken=${secrets.runner}\n`);
+  writeFileSync(
+    join(root, 'runner', '_work', '_temp', '.npmrc'),
+    `//registry.npmjs.org/:_authToken=${secrets.runner}\n`,
+  );
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
 void describe('endpoint mode on a fake home folder', () => {
   void it('finds credentials in dotfiles, histories, .env files and runner folders, never under node_modules', async () => {
     const report = await scanEndpoint({ home, runnerDirs: [join(root, 'runner', '_work')] });
-    const secretsFound = report.findings.filter((f) => f.kind === 'secret').map((f) => `${f.path.replace(root, '<root>')}:${f.ruleId}`);
+    const secretsFound = report.findings
+      .filter((f) => f.kind === 'secret')
+      .map((f) => `${f.path.replace(root, '<root>')}:${f.ruleId}`);
     assert.deepEqual(secretsFound.sort(), [
       '<root>/runner/_work/_temp/.npmrc:npm-access-token',
       '~/.aws/credentials:aws-access-key-id',
@@ -71,9 +78,20 @@ void describe('endpoint mode on a fake home folder', () => {
 
   void it('adds a hygiene finding for each long-lived publish token kept in a plain file', async () => {
     const report = await scanEndpoint({ home, runnerDirs: [join(root, 'runner', '_work')] });
-    const hygiene = report.findings.filter((f) => f.kind === 'hygiene').map((f) => f.path.replace(root, '<root>'));
-    assert.deepEqual(hygiene.sort(), ['<root>/runner/_work/_temp/.npmrc', '~/.bash_history', '~/.npmrc', '~/code/app/.env']);
-    assert.ok(report.findings.filter((f) => f.kind === 'hygiene').every((f) => f.ruleId === 'endpoint-plaintext-publish-token'));
+    const hygiene = report.findings
+      .filter((f) => f.kind === 'hygiene')
+      .map((f) => f.path.replace(root, '<root>'));
+    assert.deepEqual(hygiene.sort(), [
+      '<root>/runner/_work/_temp/.npmrc',
+      '~/.bash_history',
+      '~/.npmrc',
+      '~/code/app/.env',
+    ]);
+    assert.ok(
+      report.findings
+        .filter((f) => f.kind === 'hygiene')
+        .every((f) => f.ruleId === 'endpoint-plaintext-publish-token'),
+    );
   });
 });
 
@@ -125,7 +143,16 @@ void describe('agent client against an in-test gate', () => {
     mkdirSync(repo, { recursive: true });
     const repoSecret = generateToken();
     writeFileSync(join(repo, 'deploy.sh'), `#!/bin/sh\nexport PUBGATE_TOKEN=${repoSecret}\n`);
-    const result = await runAgent({ server: url, token: agentToken, once: true, home, runnerDirs: [], watch: [repo], context: 'laptop', host: 'dev-laptop-1' });
+    const result = await runAgent({
+      server: url,
+      token: agentToken,
+      once: true,
+      home,
+      runnerDirs: [],
+      watch: [repo],
+      context: 'laptop',
+      host: 'dev-laptop-1',
+    });
     assert.equal(result.cycles, 1);
     assert.deepEqual(
       reports.map((r) => r.context),
@@ -142,7 +169,8 @@ void describe('agent client against an in-test gate', () => {
     assert.equal(repoFinding.line, 2);
     assert.equal(result.revoked, laptop.filter((f) => f.pubgateTokenHash !== undefined).length + 1);
     for (const body of bodies) {
-      for (const value of [...Object.values(secrets), repoSecret]) assert.ok(!body.includes(value), 'a report carried a raw secret');
+      for (const value of [...Object.values(secrets), repoSecret])
+        assert.ok(!body.includes(value), 'a report carried a raw secret');
       assert.ok(!body.includes(agentToken));
     }
   });
@@ -150,7 +178,10 @@ void describe('agent client against an in-test gate', () => {
   void it('refuses to run with a token the gate does not know (ERR_SCAN_AGENT_UNAUTHORIZED)', async () => {
     await assert.rejects(
       runAgent({ server: url, token: 'wrong', once: true, home, runnerDirs: [] }),
-      (e: unknown) => e instanceof ScanAgentError && e.code === 'ERR_SCAN_AGENT_UNAUTHORIZED' && e.details?.['gateCode'] === 'ERR_AUTH_AGENT',
+      (e: unknown) =>
+        e instanceof ScanAgentError &&
+        e.code === 'ERR_SCAN_AGENT_UNAUTHORIZED' &&
+        e.details?.['gateCode'] === 'ERR_AUTH_AGENT',
     );
   });
 

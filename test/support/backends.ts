@@ -6,13 +6,17 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /** A backend choice for gate options. */
-export type Backend = { readonly name: 'sqlite'; readonly store: undefined } | { readonly name: 'postgres'; readonly store: { driver: 'postgres'; postgresUrl: string } };
+export type Backend =
+  | { readonly name: 'sqlite'; readonly store: undefined }
+  | { readonly name: 'postgres'; readonly store: { driver: 'postgres'; postgresUrl: string } };
 
 /** The admin URL of the test PostgreSQL server, or undefined. */
 export function postgresAdminUrl(): string | undefined {
   const url = process.env['PUBGATE_TEST_POSTGRES_URL'];
   if ((url === undefined || url === '') && process.env['CI'] === 'true') {
-    throw new Error('CI must run the PostgreSQL tests: set PUBGATE_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)');
+    throw new Error(
+      'CI must run the PostgreSQL tests: set PUBGATE_TEST_POSTGRES_URL (.ci/run starts PostgreSQL)',
+    );
   }
   return url === '' ? undefined : url;
 }

@@ -17,7 +17,11 @@ export interface BrowserPerson {
   /** Whether the authenticator verifies the user (PIN/biometrics) from now on. */
   setUserVerified(verified: boolean): Promise<void>;
   /** POSTs JSON from the page (same origin, with the page's CSRF token unless `csrf` is given). */
-  post(path: string, body?: unknown, options?: { csrf?: string | null }): Promise<{ status: number; body: Record<string, unknown> }>;
+  post(
+    path: string,
+    body?: unknown,
+    options?: { csrf?: string | null },
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Runs a passkey assertion in the page for options fetched from `optionsPath`, returning the response JSON. */
   assertion(optionsPath: string, body?: unknown, mutate?: 'downgrade-uv'): Promise<unknown>;
   close(): Promise<void>;
@@ -33,24 +37,55 @@ export async function openBrowser(name: string): Promise<BrowserPerson> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   const post: BrowserPerson['post'] = (path, body, options) =>
     page.evaluate(
       async ({ path, body, csrf }) => {
         // Runs in the page: `document` is the page's (typed loosely: this project has no DOM lib).
-        const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document;
-        const token = csrf === undefined ? doc.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '' : csrf;
+        const doc = (
+          globalThis as unknown as {
+            document: { querySelector(s: string): { getAttribute(n: string): string | null } | null };
+          }
+        ).document;
+        const token =
+          csrf === undefined
+            ? (doc.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '')
+            : csrf;
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (token !== null) headers['x-csrf-token'] = token;
-        const response = await fetch(path, { method: 'POST', credentials: 'same-origin', headers, body: JSON.stringify(body ?? {}) });
-        return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
+        const response = await fetch(path, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers,
+          body: JSON.stringify(body ?? {}),
+        });
+        return {
+          status: response.status,
+          body: (await response.json().catch(() => ({}))) as Record<string, unknown>,
+        };
       },
       { path, body, csrf: options?.csrf },
     );
@@ -66,12 +101,20 @@ export async function openBrowser(name: string): Promise<BrowserPerson> {
     post,
     async assertion(optionsPath, body, mutate) {
       const options = await post(optionsPath, body);
-      if (options.status !== 200) throw Object.assign(new Error(`options refused: ${JSON.stringify(options.body)}`), { code: options.body['code'] });
+      if (options.status !== 200)
+        throw Object.assign(new Error(`options refused: ${JSON.stringify(options.body)}`), {
+          code: options.body['code'],
+        });
       return page.evaluate(
         async ({ optionsJSON, mutate }) => {
           // A hostile client may ask its authenticator for less than the server asked for.
-          const json = mutate === 'downgrade-uv' ? { ...optionsJSON, userVerification: 'discouraged' } : optionsJSON;
-          const lib = (globalThis as unknown as { SimpleWebAuthnBrowser: { startAuthentication(o: { optionsJSON: unknown }): Promise<unknown> } }).SimpleWebAuthnBrowser;
+          const json =
+            mutate === 'downgrade-uv' ? { ...optionsJSON, userVerification: 'discouraged' } : optionsJSON;
+          const lib = (
+            globalThis as unknown as {
+              SimpleWebAuthnBrowser: { startAuthentication(o: { optionsJSON: unknown }): Promise<unknown> };
+            }
+          ).SimpleWebAuthnBrowser;
           return lib.startAuthentication({ optionsJSON: json });
         },
         { optionsJSON: options.body, mutate },

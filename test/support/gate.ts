@@ -5,7 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { buildApp, createLogger, startGate, UPSTREAM_TOKEN_SECRET, type App, type RunningGate } from '../../src/app.ts';
+import {
+  buildApp,
+  createLogger,
+  startGate,
+  UPSTREAM_TOKEN_SECRET,
+  type App,
+  type RunningGate,
+} from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { writeNewMasterKey } from '../../src/vault/index.ts';
 import type { CredentialKind } from '../../src/tokens/index.ts';
@@ -69,8 +76,15 @@ export async function sealUpstreamToken(app: App, token: string): Promise<void> 
 }
 
 /** Issues a credential through the app (as `pubgate token create` does). */
-export async function issueToken(app: App, identity: string, scope: string[] = ['*'], kind: CredentialKind = 'request'): Promise<string> {
-  const issued = await app.store.transaction((tx) => app.credentials.issueIn(tx, { kind, identity, scope, ttlSeconds: kind === 'build' ? 900 : 3600 }));
+export async function issueToken(
+  app: App,
+  identity: string,
+  scope: string[] = ['*'],
+  kind: CredentialKind = 'request',
+): Promise<string> {
+  const issued = await app.store.transaction((tx) =>
+    app.credentials.issueIn(tx, { kind, identity, scope, ttlSeconds: kind === 'build' ? 900 : 3600 }),
+  );
   return issued.token;
 }
 
@@ -78,7 +92,10 @@ export async function issueToken(app: App, identity: string, scope: string[] = [
 export async function startTestGate(options: TestGateOptions = {}): Promise<TestGate> {
   const { dir, file } = writeGateConfig(options);
   const config = loadConfig({ file, env: {} });
-  const app = await buildApp(config, { logger: createLogger('silent'), ...(options.now === undefined ? {} : { now: options.now }) });
+  const app = await buildApp(config, {
+    logger: createLogger('silent'),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   if (options.upstream !== undefined) await sealUpstreamToken(app, options.upstream.token);
   let running: RunningGate;
   try {
@@ -110,10 +127,14 @@ export interface ChildGate {
 /** Spawns `pubgate serve --config file` on `port` and waits until it is ready. */
 export async function spawnGate(file: string, port?: number): Promise<ChildGate> {
   const chosen = port ?? (await freePort());
-  const child = spawn(process.execPath, [join(root, 'bin/pubgate.js'), 'serve', '--config', file, '--port', String(chosen)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PUBGATE_LOG_LEVEL: 'silent' },
-  });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin/pubgate.js'), 'serve', '--config', file, '--port', String(chosen)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, PUBGATE_LOG_LEVEL: 'silent' },
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `http://127.0.0.1:${chosen}`;
@@ -150,12 +171,27 @@ export async function approveWithQuorum(app: App, releaseId: string): Promise<vo
     const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
     await app.store.db
       .insertInto('users')
-      .values({ id, name, roles: JSON.stringify(['approver']), groups: JSON.stringify([release.approverGroup]), created_at: now, disabled_at: null })
+      .values({
+        id,
+        name,
+        roles: JSON.stringify(['approver']),
+        groups: JSON.stringify([release.approverGroup]),
+        created_at: now,
+        disabled_at: null,
+      })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
     await app.store.db
       .insertInto('approvals')
-      .values({ release_id: releaseId, user_id: id, decision: 'approve', credential_id: `test-credential-${i}`, assertion_sha256: createHash('sha256').update(`${releaseId}:${i}`).digest('hex'), challenge: '', at: now })
+      .values({
+        release_id: releaseId,
+        user_id: id,
+        decision: 'approve',
+        credential_id: `test-credential-${i}`,
+        assertion_sha256: createHash('sha256').update(`${releaseId}:${i}`).digest('hex'),
+        challenge: '',
+        at: now,
+      })
       .onConflict((oc) => oc.columns(['release_id', 'user_id']).doNothing())
       .execute();
   }

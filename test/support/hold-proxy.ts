@@ -2,7 +2,13 @@
  * An HTTP proxy in front of the upstream that can hold a publish at a chosen moment, so a test can
  * kill the gate exactly between approval and upstream success.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** When to hold a matching PUT. */
@@ -36,12 +42,25 @@ export async function startHoldProxy(target: string): Promise<HoldProxy> {
         server.close(() => resolve());
       }),
   };
-  const forward = (req: IncomingMessage, body: Buffer, onResponse: (status: number, headers: IncomingMessage['headers'], payload: Buffer) => void): void => {
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => onResponse(res.statusCode ?? 502, res.headers, Buffer.concat(chunks)));
-    });
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+    onResponse: (status: number, headers: IncomingMessage['headers'], payload: Buffer) => void,
+  ): void => {
+    const out = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => onResponse(res.statusCode ?? 502, res.headers, Buffer.concat(chunks)));
+      },
+    );
     out.on('error', () => onResponse(502, {}, Buffer.alloc(0)));
     out.end(body);
   };
@@ -75,7 +94,9 @@ export async function startHoldProxy(target: string): Promise<HoldProxy> {
         res.writeHead(status, {
           'content-type': String(headers['content-type'] ?? 'application/json'),
           // Verdaccio gzips larger documents: pass the encoding on, or the body is unreadable.
-          ...(headers['content-encoding'] === undefined ? {} : { 'content-encoding': String(headers['content-encoding']) }),
+          ...(headers['content-encoding'] === undefined
+            ? {}
+            : { 'content-encoding': String(headers['content-encoding']) }),
         });
         res.end(payload);
       });

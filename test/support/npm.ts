@@ -12,9 +12,21 @@ export interface NpmResult {
 }
 
 /** Writes a minimal package into a new folder and returns the folder. */
-export function makePackage(name: string, version: string, extra: Record<string, unknown> = {}, files: Record<string, string> = {}): string {
+export function makePackage(
+  name: string,
+  version: string,
+  extra: Record<string, unknown> = {},
+  files: Record<string, string> = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'pubgate-pkg-'));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version, description: `test package ${name}`, main: 'index.js', license: 'MIT', ...extra }, null, 2));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      { name, version, description: `test package ${name}`, main: 'index.js', license: 'MIT', ...extra },
+      null,
+      2,
+    ),
+  );
   writeFileSync(join(dir, 'index.js'), `module.exports = ${JSON.stringify(`${name}@${version}`)};\n`);
   for (const [path, content] of Object.entries(files)) writeFileSync(join(dir, path), content);
   return dir;
@@ -25,7 +37,13 @@ export function writeNpmrc(registry: string, token: string | undefined): string 
   const dir = mkdtempSync(join(tmpdir(), 'pubgate-npmrc-'));
   const file = join(dir, '.npmrc');
   const keyed = registry.replace(/^https?:/, '').replace(/\/?$/, '/');
-  const lines = [`registry=${registry.replace(/\/?$/, '/')}`, 'audit=false', 'fund=false', 'update-notifier=false', 'provenance=false'];
+  const lines = [
+    `registry=${registry.replace(/\/?$/, '/')}`,
+    'audit=false',
+    'fund=false',
+    'update-notifier=false',
+    'provenance=false',
+  ];
   if (token !== undefined) lines.push(`${keyed}:_authToken=${token}`);
   writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
   mkdirSync(join(dir, 'cache'));
@@ -33,7 +51,10 @@ export function writeNpmrc(registry: string, token: string | undefined): string 
 }
 
 /** Runs `npm <args>` in `cwd` with the given userconfig. */
-export function runNpm(args: readonly string[], options: { cwd: string; userconfig: string; timeoutMs?: number; env?: Record<string, string> }): Promise<NpmResult> {
+export function runNpm(
+  args: readonly string[],
+  options: { cwd: string; userconfig: string; timeoutMs?: number; env?: Record<string, string> },
+): Promise<NpmResult> {
   return new Promise((resolve) => {
     execFile(
       'npm',
@@ -52,7 +73,12 @@ export function runNpm(args: readonly string[], options: { cwd: string; userconf
         },
       },
       (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1;
+        const code =
+          error === null
+            ? 0
+            : typeof (error as { code?: unknown }).code === 'number'
+              ? (error as { code: number }).code
+              : 1;
         resolve({ code, stdout, stderr });
       },
     );

@@ -20,7 +20,13 @@ export async function tarOf(entries: readonly Entry[]): Promise<Buffer> {
   for (const e of entries) {
     const type = e.type ?? 'file';
     if (type === 'file') p.entry({ name: e.name, mode: 0o644 }, e.content ?? '');
-    else p.entry({ name: e.name, type, ...(e.linkname === undefined ? {} : { linkname: e.linkname }), ...(type === 'character-device' ? { devmajor: 1, devminor: 3 } : {}) });
+    else
+      p.entry({
+        name: e.name,
+        type,
+        ...(e.linkname === undefined ? {} : { linkname: e.linkname }),
+        ...(type === 'character-device' ? { devmajor: 1, devminor: 3 } : {}),
+      });
   }
   p.finalize();
   await done;
@@ -28,7 +34,11 @@ export async function tarOf(entries: readonly Entry[]): Promise<Buffer> {
 }
 
 /** A normal package tarball for name@version. */
-export async function packageTarball(name: string, version: string, extra: readonly Entry[] = []): Promise<Buffer> {
+export async function packageTarball(
+  name: string,
+  version: string,
+  extra: readonly Entry[] = [],
+): Promise<Buffer> {
   return gzipSync(
     await tarOf([
       { name: 'package/package.json', content: JSON.stringify({ name, version }) },
@@ -39,7 +49,12 @@ export async function packageTarball(name: string, version: string, extra: reado
 }
 
 /** The publish document npm sends for a tarball (integrity and shasum computed unless overridden). */
-export function publishDoc(name: string, version: string, tarball: Buffer, patch: { integrity?: string; shasum?: string; length?: number; data?: string } = {}): Record<string, unknown> {
+export function publishDoc(
+  name: string,
+  version: string,
+  tarball: Buffer,
+  patch: { integrity?: string; shasum?: string; length?: number; data?: string } = {},
+): Record<string, unknown> {
   const integrity = patch.integrity ?? `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
   const shasum = patch.shasum ?? createHash('sha1').update(tarball).digest('hex');
   return {
@@ -47,9 +62,26 @@ export function publishDoc(name: string, version: string, tarball: Buffer, patch
     name,
     description: 'test',
     'dist-tags': { latest: version },
-    versions: { [version]: { name, version, _id: `${name}@${version}`, dist: { integrity, shasum, tarball: `http://registry.invalid/${name}/-/${name.split('/').pop()}-${version}.tgz` } } },
+    versions: {
+      [version]: {
+        name,
+        version,
+        _id: `${name}@${version}`,
+        dist: {
+          integrity,
+          shasum,
+          tarball: `http://registry.invalid/${name}/-/${name.split('/').pop()}-${version}.tgz`,
+        },
+      },
+    },
     access: null,
-    _attachments: { [`${name}-${version}.tgz`]: { content_type: 'application/octet-stream', data: patch.data ?? tarball.toString('base64'), length: patch.length ?? tarball.length } },
+    _attachments: {
+      [`${name}-${version}.tgz`]: {
+        content_type: 'application/octet-stream',
+        data: patch.data ?? tarball.toString('base64'),
+        length: patch.length ?? tarball.length,
+      },
+    },
   };
 }
 

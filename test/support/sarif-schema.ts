@@ -7,11 +7,19 @@ const require = createRequire(import.meta.url);
 const schema = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json') as object;
 // ajv-draft-04 is CommonJS: its class is the default export's `default`.
 const AjvDraft04 = AjvDraft04Module.default;
-const ajv = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false, validateFormats: false, logger: false });
+const ajv = new AjvDraft04({
+  allErrors: true,
+  strict: false,
+  unicodeRegExp: false,
+  validateFormats: false,
+  logger: false,
+});
 const validate = ajv.compile(schema);
 
 /** Returns the schema errors of `log` as strings; empty when valid. */
 export function sarifSchemaErrors(log: unknown): string[] {
   if (validate(log)) return [];
-  return (validate.errors ?? []).map((e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message ?? ''}`);
+  return (validate.errors ?? []).map(
+    (e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message ?? ''}`,
+  );
 }

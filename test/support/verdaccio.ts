@@ -40,9 +40,19 @@ export async function startVerdaccio(): Promise<Verdaccio> {
     '',
   ].join('\n');
   writeFileSync(join(dir, 'config.yaml'), config);
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'node_modules/verdaccio/bin/verdaccio'), '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(root, 'node_modules/verdaccio/bin/verdaccio'),
+      '--config',
+      join(dir, 'config.yaml'),
+      '--listen',
+      `127.0.0.1:${port}`,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -55,7 +65,13 @@ export async function startVerdaccio(): Promise<Verdaccio> {
   const response = await fetch(`${url}/-/user/org.couchdb.user:upstream-publisher`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'upstream-publisher', password: `pw-${Math.random().toString(36).slice(2)}`, type: 'user', roles: [], date: new Date().toISOString() }),
+    body: JSON.stringify({
+      name: 'upstream-publisher',
+      password: `pw-${Math.random().toString(36).slice(2)}`,
+      type: 'user',
+      roles: [],
+      date: new Date().toISOString(),
+    }),
   });
   const body = (await response.json()) as { token?: string };
   if (body.token === undefined) throw new Error(`verdaccio adduser failed: ${response.status}`);

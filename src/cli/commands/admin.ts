@@ -18,81 +18,155 @@ async function readStdin(): Promise<string> {
 /** Registers the administrative commands. */
 export function registerAdminCommands(program: Command): void {
   const log = program.command('log').description('The hash-chained audit log.');
-  withConfigOption(log.command('verify').description('Walk the chain; exit 1 and name the first broken event if anything was edited or deleted.').option('--json', 'print JSON')).action(
-    async (options: { config?: string; json?: boolean }) => {
-      await withApp(options, async (app) => {
-        const result = await app.audit.verify();
-        if (options.json === true) sayJson(result);
-        else if (result.ok) say(`audit chain intact: ${result.events} events, head ${result.headHash}`);
-        else say(`audit chain BROKEN at event ${result.brokenAt}: ${result.problem} (${result.events} events verified before it)`);
-        process.exitCode = result.ok ? EXIT.ok : EXIT.negative;
-      });
-    },
-  );
-  withConfigOption(log.command('export').description('Write every event as JSON lines.').option('-o, --output <file>', 'file to write (default: stdout)')).action(
-    async (options: { config?: string; output?: string }) => {
-      await withApp(options, async (app) => {
-        const out: NodeJS.WritableStream = options.output === undefined ? process.stdout : createWriteStream(options.output, { flags: 'wx' });
-        for await (const event of app.audit.events()) {
-          if (!out.write(JSON.stringify(event) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
-        }
-        if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
-      });
-    },
-  );
+  withConfigOption(
+    log
+      .command('verify')
+      .description(
+        'Walk the chain; exit 1 and name the first broken event if anything was edited or deleted.',
+      )
+      .option('--json', 'print JSON'),
+  ).action(async (options: { config?: string; json?: boolean }) => {
+    await withApp(options, async (app) => {
+      const result = await app.audit.verify();
+      if (options.json === true) sayJson(result);
+      else if (result.ok) say(`audit chain intact: ${result.events} events, head ${result.headHash}`);
+      else
+        say(
+          `audit chain BROKEN at event ${result.brokenAt}: ${result.problem} (${result.events} events verified before it)`,
+        );
+      process.exitCode = result.ok ? EXIT.ok : EXIT.negative;
+    });
+  });
+  withConfigOption(
+    log
+      .command('export')
+      .description('Write every event as JSON lines.')
+      .option('-o, --output <file>', 'file to write (default: stdout)'),
+  ).action(async (options: { config?: string; output?: string }) => {
+    await withApp(options, async (app) => {
+      const out: NodeJS.WritableStream =
+        options.output === undefined ? process.stdout : createWriteStream(options.output, { flags: 'wx' });
+      for await (const event of app.audit.events()) {
+        if (!out.write(JSON.stringify(event) + '\n'))
+          await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+      if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
+    });
+  });
 
-  const token = program.command('token').description('Credentials issued by this gate (shown once; stored as hashes).');
+  const token = program
+    .command('token')
+    .description('Credentials issued by this gate (shown once; stored as hashes).');
   withConfigOption(
     token
       .command('create')
-      .description('Issue a credential. `request` may ask for releases (never approve or publish); `read` may install; `agent` may report scan findings.')
+      .description(
+        'Issue a credential. `request` may ask for releases (never approve or publish); `read` may install; `agent` may report scan findings.',
+      )
       .requiredOption('--identity <name>', 'who holds it (e.g. alice, ci:acme/web)')
-      .option('--kind <kind>', 'request | read | agent | test | bot (build credentials come from OIDC exchanges only)', 'request')
+      .option(
+        '--kind <kind>',
+        'request | read | agent | test | bot (build credentials come from OIDC exchanges only)',
+        'request',
+      )
       .option('--scope <patterns...>', 'packages it covers: name, @scope/name, @scope/*, or *', ['*'])
       .option('--ttl <duration>', 'lifetime (e.g. 12h, 30d)', '30d')
       .option('--json', 'print JSON'),
-  ).action(async (options: { config?: string; identity: string; kind: string; scope: string[]; ttl: string; json?: boolean }) => {
-    await withApp(options, async (app) => {
-      const issued = await app.store.transaction(async (tx) => {
-        const created = await app.credentials.issueIn(tx, { kind: options.kind as CredentialKind, identity: options.identity, scope: options.scope, ttlSeconds: parseDuration(options.ttl) });
-        await app.audit.appendIn(tx, { actor: 'cli:admin', action: 'credential.issued', subject: `credential:${created.id}`, data: { kind: options.kind, identity: options.identity, scope: options.scope, expiresAt: created.expiresAt } });
-        return created;
+  ).action(
+    async (options: {
+      config?: string;
+      identity: string;
+      kind: string;
+      scope: string[];
+      ttl: string;
+      json?: boolean;
+    }) => {
+      await withApp(options, async (app) => {
+        const issued = await app.store.transaction(async (tx) => {
+          const created = await app.credentials.issueIn(tx, {
+            kind: options.kind as CredentialKind,
+            identity: options.identity,
+            scope: options.scope,
+            ttlSeconds: parseDuration(options.ttl),
+          });
+          await app.audit.appendIn(tx, {
+            actor: 'cli:admin',
+            action: 'credential.issued',
+            subject: `credential:${created.id}`,
+            data: {
+              kind: options.kind,
+              identity: options.identity,
+              scope: options.scope,
+              expiresAt: created.expiresAt,
+            },
+          });
+          return created;
+        });
+        if (options.json === true) sayJson(issued);
+        else {
+          say(issued.token);
+          process.stderr.write(
+            `credential ${issued.id} for ${options.identity} (${options.kind}, ${options.scope.join(' ')}) expires ${issued.expiresAt}; it is shown only once\n`,
+          );
+        }
       });
-      if (options.json === true) sayJson(issued);
-      else {
-        say(issued.token);
-        process.stderr.write(`credential ${issued.id} for ${options.identity} (${options.kind}, ${options.scope.join(' ')}) expires ${issued.expiresAt}; it is shown only once\n`);
-      }
-    });
-  });
-  withConfigOption(token.command('list').description('List credentials (never the tokens).').option('--json', 'print JSON')).action(async (options: { config?: string; json?: boolean }) => {
+    },
+  );
+  withConfigOption(
+    token.command('list').description('List credentials (never the tokens).').option('--json', 'print JSON'),
+  ).action(async (options: { config?: string; json?: boolean }) => {
     await withApp(options, async (app) => {
       const list = await app.credentials.list();
       if (options.json === true) sayJson(list);
-      else for (const c of list) say(`${c.id}  ${c.kind.padEnd(8)} ${c.identity}  [${c.scope.join(' ')}]  expires ${c.expiresAt}${c.revokedAt === null ? '' : `  REVOKED ${c.revokedAt}`}`);
+      else
+        for (const c of list)
+          say(
+            `${c.id}  ${c.kind.padEnd(8)} ${c.identity}  [${c.scope.join(' ')}]  expires ${c.expiresAt}${c.revokedAt === null ? '' : `  REVOKED ${c.revokedAt}`}`,
+          );
     });
   });
-  withConfigOption(token.command('revoke').description('Revoke a credential by id.').argument('<id>')).action(async (id: string, options: { config?: string }) => {
-    await withApp(options, async (app) => {
-      const revoked = await app.store.transaction(async (tx) => {
-        const done = await app.credentials.revokeIn(tx, id);
-        if (done) await app.audit.appendIn(tx, { actor: 'cli:admin', action: 'credential.revoked', subject: `credential:${id}`, data: {} });
-        return done;
+  withConfigOption(token.command('revoke').description('Revoke a credential by id.').argument('<id>')).action(
+    async (id: string, options: { config?: string }) => {
+      await withApp(options, async (app) => {
+        const revoked = await app.store.transaction(async (tx) => {
+          const done = await app.credentials.revokeIn(tx, id);
+          if (done)
+            await app.audit.appendIn(tx, {
+              actor: 'cli:admin',
+              action: 'credential.revoked',
+              subject: `credential:${id}`,
+              data: {},
+            });
+          return done;
+        });
+        if (!revoked) throw new PubgateError('ERR_TOKEN_NOT_FOUND', `no live credential ${id}`);
+        say(`revoked ${id}`);
       });
-      if (!revoked) throw new PubgateError('ERR_TOKEN_NOT_FOUND', `no live credential ${id}`);
-      say(`revoked ${id}`);
-    });
-  });
+    },
+  );
 
   const upstream = program.command('upstream').description('The registry behind the gate.');
   withConfigOption(
-    upstream.command('set-token').description('Seal the upstream publish credential into the store. Reads it from stdin, so it never appears in argv or shell history.'),
+    upstream
+      .command('set-token')
+      .description(
+        'Seal the upstream publish credential into the store. Reads it from stdin, so it never appears in argv or shell history.',
+      ),
   ).action(async (options: { config?: string }) => {
     const value = await readStdin();
-    if (value === '') throw new PubgateError('ERR_CLI_EMPTY_SECRET', 'no credential on stdin; pipe it in, e.g. `pubgate upstream set-token < token.txt`');
+    if (value === '')
+      throw new PubgateError(
+        'ERR_CLI_EMPTY_SECRET',
+        'no credential on stdin; pipe it in, e.g. `pubgate upstream set-token < token.txt`',
+      );
     await withApp(options, async (app) => {
       await app.vault.put(UPSTREAM_TOKEN_SECRET, Buffer.from(value, 'utf8'));
-      await app.audit.append({ actor: 'cli:admin', action: 'upstream.credential_set', subject: 'upstream', data: { url: app.config.upstream.url ?? null } });
+      await app.audit.append({
+        actor: 'cli:admin',
+        action: 'upstream.credential_set',
+        subject: 'upstream',
+        data: { url: app.config.upstream.url ?? null },
+      });
       say('upstream credential sealed');
     });
   });
@@ -101,31 +175,52 @@ export function registerAdminCommands(program: Command): void {
   withConfigOption(
     admin
       .command('enroll')
-      .description('Create a one-time enrolment link (the first admin, or a recovery). The person registers a passkey there.')
+      .description(
+        'Create a one-time enrolment link (the first admin, or a recovery). The person registers a passkey there.',
+      )
       .option('--roles <roles...>', 'admin, maintainer, approver, auditor', ['admin'])
       .option('--groups <groups...>', 'approver groups', [])
       .option('--name <name>', 'fix the account name'),
   ).action(async (options: { config?: string; roles: string[]; groups: string[]; name?: string }) => {
     await withApp(options, async (app) => {
-      const created = await app.people.createEnrolment({ roles: options.roles as Role[], groups: options.groups, createdBy: 'cli:admin', ...(options.name === undefined ? {} : { name: options.name }) });
+      const created = await app.people.createEnrolment({
+        roles: options.roles as Role[],
+        groups: options.groups,
+        createdBy: 'cli:admin',
+        ...(options.name === undefined ? {} : { name: options.name }),
+      });
       const base = app.config.server.publicUrl ?? `http://localhost:${app.config.server.port}`;
       say(`${base}/ui/enroll/${created.token}`);
       process.stderr.write(`works once, until ${created.expiresAt}\n`);
     });
   });
-  withConfigOption(admin.command('people').description('List people, their roles and groups.').option('--json', 'print JSON')).action(async (options: { config?: string; json?: boolean }) => {
+  withConfigOption(
+    admin
+      .command('people')
+      .description('List people, their roles and groups.')
+      .option('--json', 'print JSON'),
+  ).action(async (options: { config?: string; json?: boolean }) => {
     await withApp(options, async (app) => {
       const people = await app.people.list();
       if (options.json === true) sayJson(people);
-      else for (const p of people) say(`${p.name}  [${p.roles.join(', ')}]  groups: ${p.groups.join(', ') || '-'}  since ${p.createdAt}`);
+      else
+        for (const p of people)
+          say(
+            `${p.name}  [${p.roles.join(', ')}]  groups: ${p.groups.join(', ') || '-'}  since ${p.createdAt}`,
+          );
     });
   });
 
   const config = program.command('config').description('Configuration helpers.');
-  config.command('reference').description('Print the configuration reference (Markdown), generated from the schema.').action(() => {
-    process.stdout.write(renderConfigReference());
-  });
-  withConfigOption(config.command('check').description('Validate a config file and print the resolved values.')).action((options: { config?: string }) => {
+  config
+    .command('reference')
+    .description('Print the configuration reference (Markdown), generated from the schema.')
+    .action(() => {
+      process.stdout.write(renderConfigReference());
+    });
+  withConfigOption(
+    config.command('check').description('Validate a config file and print the resolved values.'),
+  ).action((options: { config?: string }) => {
     sayJson(resolveConfig(options));
   });
 }
@@ -144,25 +239,40 @@ export function registerLockdownCommand(program: Command): void {
       .argument('[id]', 'with `lift`: the lockdown id')
       .option('-r, --reason <text>', 'why (recorded in the audit log)')
       .option('--json', 'print JSON'),
-  ).action(async (target: string, id: string | undefined, options: { config?: string; reason?: string; json?: boolean }) => {
-    await withApp(options, async (app) => {
-      if (target === 'list') {
-        const active = await app.lockdown.active();
-        if (options.json === true) sayJson(active);
-        else if (active.length === 0) say('no active lockdown');
-        else for (const l of active) say(`${l.id}  ${l.target}  since ${l.createdAt} by ${l.createdBy}: ${l.reason}`);
-        return;
-      }
-      if (target === 'lift') {
-        if (id === undefined) throw new RangeError('name the lockdown to lift: pubgate lockdown lift <id> (see pubgate lockdown list)');
-        await app.lockdown.lift(id, 'cli:admin');
-        say(`lifted ${id}`);
-        return;
-      }
-      if (options.reason === undefined || options.reason.trim() === '') throw new RangeError('a lockdown needs --reason');
-      const outcome = await app.lockdown.lock(target, options.reason, 'cli:admin');
-      if (options.json === true) sayJson(outcome);
-      else say(`lockdown ${outcome.lockdown.id} on ${target}: ${outcome.revokedCredentials} credential(s) revoked, ${outcome.rejectedReleases} release(s) rejected`);
-    });
-  });
+  ).action(
+    async (
+      target: string,
+      id: string | undefined,
+      options: { config?: string; reason?: string; json?: boolean },
+    ) => {
+      await withApp(options, async (app) => {
+        if (target === 'list') {
+          const active = await app.lockdown.active();
+          if (options.json === true) sayJson(active);
+          else if (active.length === 0) say('no active lockdown');
+          else
+            for (const l of active)
+              say(`${l.id}  ${l.target}  since ${l.createdAt} by ${l.createdBy}: ${l.reason}`);
+          return;
+        }
+        if (target === 'lift') {
+          if (id === undefined)
+            throw new RangeError(
+              'name the lockdown to lift: pubgate lockdown lift <id> (see pubgate lockdown list)',
+            );
+          await app.lockdown.lift(id, 'cli:admin');
+          say(`lifted ${id}`);
+          return;
+        }
+        if (options.reason === undefined || options.reason.trim() === '')
+          throw new RangeError('a lockdown needs --reason');
+        const outcome = await app.lockdown.lock(target, options.reason, 'cli:admin');
+        if (options.json === true) sayJson(outcome);
+        else
+          say(
+            `lockdown ${outcome.lockdown.id} on ${target}: ${outcome.revokedCredentials} credential(s) revoked, ${outcome.rejectedReleases} release(s) rejected`,
+          );
+      });
+    },
+  );
 }

@@ -48,7 +48,8 @@ function exitWithTwo(error: CommanderError): never {
 function positiveInteger(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new ScanInputError('ERR_SCAN_BAD_OPTION', `${name} must be a whole number from 1 to 1024`);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new ScanInputError('ERR_SCAN_BAD_OPTION', `${name} must be a whole number from 1 to 1024`);
   return n;
 }
 
@@ -59,9 +60,16 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
   // A baseline fixes the fingerprint key to its salt, so that fingerprints match across runs.
   const keySource = target ?? baseline;
   const envKey = process.env['PUBGATE_SCAN_KEY'];
-  const fingerprintKey = keySource !== undefined ? baselineKey(keySource) : envKey !== undefined && envKey.length > 0 ? Buffer.from(envKey, 'base64') : undefined;
+  const fingerprintKey =
+    keySource !== undefined
+      ? baselineKey(keySource)
+      : envKey !== undefined && envKey.length > 0
+        ? Buffer.from(envKey, 'base64')
+        : undefined;
   const tty = process.stderr.isTTY === true;
-  const color = flags.color ?? (process.stdout.isTTY === true && flags.output === undefined && process.env['NO_COLOR'] === undefined);
+  const color =
+    flags.color ??
+    (process.stdout.isTTY === true && flags.output === undefined && process.env['NO_COLOR'] === undefined);
   const started = Date.now();
   let drew = false;
   const onProgress = (p: { files: number; bytes: number; totalBytes: number }): void => {
@@ -96,13 +104,17 @@ async function runScan(paths: string[], flags: ScanFlags): Promise<void> {
     }
   } catch (error) {
     if (isPubgateError(error)) throw error;
-    throw new ScanInputError('ERR_SCAN_FAILED', error instanceof Error ? error.message : 'scan failed', { cause: error });
+    throw new ScanInputError('ERR_SCAN_FAILED', error instanceof Error ? error.message : 'scan failed', {
+      cause: error,
+    });
   } finally {
     if (drew) process.stderr.write('\r\x1b[K');
   }
   if (target !== undefined && flags.writeBaseline !== undefined) {
     await writeBaseline(flags.writeBaseline, target, report.findings);
-    process.stderr.write(`pubgate: wrote ${report.findings.length} finding(s) to baseline ${flags.writeBaseline}\n`);
+    process.stderr.write(
+      `pubgate: wrote ${report.findings.length} finding(s) to baseline ${flags.writeBaseline}\n`,
+    );
     process.exitCode = 0;
     return;
   }
@@ -124,7 +136,9 @@ export function registerScanCommand(program: Command): void {
   registerAgentCommand(program);
   program
     .command('scan')
-    .description('Find secrets in files, directories, stdin (-), package tarballs, git history (--git) or this machine (--endpoint).\nExit codes: 0 clean, 1 findings, 2 error.')
+    .description(
+      'Find secrets in files, directories, stdin (-), package tarballs, git history (--git) or this machine (--endpoint).\nExit codes: 0 clean, 1 findings, 2 error.',
+    )
     .argument('[paths...]', 'files, directories, .tgz tarballs, or - for stdin (default: .)')
     .option('--git', 'scan the git history of each path (every commit on every ref, additions only)')
     .option('--since <rev>', 'with --git: only commits after <rev>')
@@ -132,7 +146,9 @@ export function registerScanCommand(program: Command): void {
     .addOption(new Option('--home <dir>', 'with --endpoint: home folder to scan').hideHelp())
     .addOption(new Option('--runner-dir <dir...>', 'with --endpoint: CI runner work folders').hideHelp())
     .option('--no-ignore', 'do not respect .gitignore files')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'),
+    )
     .option('-o, --output <file>', 'write the report to a file')
     .option('--baseline <file>', 'hide findings listed in this baseline')
     .option('--write-baseline <file>', 'write all current findings to this baseline and exit 0')
@@ -164,25 +180,34 @@ function readAgentToken(flags: AgentFlags): string {
       const token = readFileSync(flags.tokenFile, 'utf8').trim();
       if (token.length > 0) return token;
     } catch (cause) {
-      throw new ScanAgentError('ERR_SCAN_AGENT_NO_TOKEN', `cannot read the token file ${flags.tokenFile}`, { cause });
+      throw new ScanAgentError('ERR_SCAN_AGENT_NO_TOKEN', `cannot read the token file ${flags.tokenFile}`, {
+        cause,
+      });
     }
   }
   const fromEnv = process.env['PUBGATE_AGENT_TOKEN']?.trim();
   if (fromEnv !== undefined && fromEnv.length > 0) return fromEnv;
-  throw new ScanAgentError('ERR_SCAN_AGENT_NO_TOKEN', 'no agent token: pass --token-file <path> or set PUBGATE_AGENT_TOKEN');
+  throw new ScanAgentError(
+    'ERR_SCAN_AGENT_NO_TOKEN',
+    'no agent token: pass --token-file <path> or set PUBGATE_AGENT_TOKEN',
+  );
 }
 
 /** Registers `pubgate agent`. */
 export function registerAgentCommand(program: Command): void {
   program
     .command('agent')
-    .description('Watch credential places and repositories, rescan changed files, report fingerprints (never secrets) to the gate.')
+    .description(
+      'Watch credential places and repositories, rescan changed files, report fingerprints (never secrets) to the gate.',
+    )
     .requiredOption('--server <url>', 'gate base URL')
     .option('--token-file <path>', 'file holding the agent token (or set PUBGATE_AGENT_TOKEN)')
     .option('--watch <path...>', 'repositories to watch (repeatable)')
     .option('--interval <seconds>', 'seconds between scans', '300')
     .option('--once', 'scan once, report, exit')
-    .addOption(new Option('--context <context>', 'context of the endpoint places').choices(['laptop', 'ci-runner']))
+    .addOption(
+      new Option('--context <context>', 'context of the endpoint places').choices(['laptop', 'ci-runner']),
+    )
     .option('--no-endpoint', 'only watch the given repositories')
     .addOption(new Option('--home <dir>', 'home folder to scan').hideHelp())
     .addOption(new Option('--runner-dir <dir...>', 'CI runner work folders').hideHelp())

@@ -17,7 +17,8 @@ export function registerServeCommands(program: Command): void {
     .action(async (options: { dir: string }) => {
       const dir = resolve(options.dir);
       const file = resolve(dir, 'pubgate.yaml');
-      if (existsSync(file)) throw new ConfigError('ERR_CONFIG_EXISTS', `${file} already exists; refusing to overwrite it`);
+      if (existsSync(file))
+        throw new ConfigError('ERR_CONFIG_EXISTS', `${file} already exists; refusing to overwrite it`);
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, renderConfigTemplate(), { flag: 'wx' });
       const keyFile = resolve(dir, 'pubgate-data', 'master.key');
@@ -36,7 +37,9 @@ export function registerServeCommands(program: Command): void {
   withConfigOption(
     program
       .command('serve')
-      .description('Start the gate: npm protocol under /npm/, health at /healthz and /readyz, metrics at /metrics.')
+      .description(
+        'Start the gate: npm protocol under /npm/, health at /healthz and /readyz, metrics at /metrics.',
+      )
       .option('-p, --port <port>', 'override server.port')
       .option('--host <host>', 'override server.host'),
   ).action(async (options: { config?: string; port?: string; host?: string }) => {
@@ -59,8 +62,13 @@ export function registerServeCommands(program: Command): void {
     );
     if ((await app.people.count()) === 0) {
       // Bootstrap: the first admin enrols with a passkey through a one-time link (15 min by default).
-      const { token, expiresAt } = await app.people.createEnrolment({ roles: ['admin'], createdBy: 'bootstrap' });
-      process.stderr.write(`\nNo one is enrolled yet. The first admin enrols here (works once, until ${expiresAt}):\n  ${gate.url}/ui/enroll/${token}\n(or later: pubgate admin enroll)\n\n`);
+      const { token, expiresAt } = await app.people.createEnrolment({
+        roles: ['admin'],
+        createdBy: 'bootstrap',
+      });
+      process.stderr.write(
+        `\nNo one is enrolled yet. The first admin enrols here (works once, until ${expiresAt}):\n  ${gate.url}/ui/enroll/${token}\n(or later: pubgate admin enroll)\n\n`,
+      );
     }
     await new Promise<void>((resolveStop) => {
       const shutdown = (signal: string): void => {

@@ -12,8 +12,15 @@ import { parseDuration, say, sayJson, withApp, withConfigOption } from '../conte
 const LIMITS = { unpackedBytes: 1024 * 1024 * 1024, entries: 100_000, manifestBytes: 4 * 1024 * 1024 };
 
 async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(60_000) });
-  if (!response.ok) throw new UpstreamError(response.status === 404 ? 'ERR_VERIFY_NOT_FOUND' : 'ERR_UPSTREAM_STATUS', `${url} answered ${response.status}`);
+  const response = await fetch(url, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!response.ok)
+    throw new UpstreamError(
+      response.status === 404 ? 'ERR_VERIFY_NOT_FOUND' : 'ERR_UPSTREAM_STATUS',
+      `${url} answered ${response.status}`,
+    );
   return response.json();
 }
 
@@ -34,11 +41,18 @@ function escapeName(name: string): string {
 }
 
 /** A package version from a registry: its version document and tarball bytes. */
-async function fetchFromRegistry(registry: string, name: string, version: string): Promise<{ manifest: Record<string, unknown>; tarball: Buffer }> {
+async function fetchFromRegistry(
+  registry: string,
+  name: string,
+  version: string,
+): Promise<{ manifest: Record<string, unknown>; tarball: Buffer }> {
   const base = registry.replace(/\/+$/, '');
-  const packument = (await getJson(`${base}/${escapeName(name)}`)) as { versions?: Record<string, Record<string, unknown>> };
+  const packument = (await getJson(`${base}/${escapeName(name)}`)) as {
+    versions?: Record<string, Record<string, unknown>>;
+  };
   const manifest = packument.versions?.[version];
-  if (manifest === undefined) throw new UpstreamError('ERR_VERIFY_NOT_FOUND', `${name}@${version} is not in ${registry}`);
+  if (manifest === undefined)
+    throw new UpstreamError('ERR_VERIFY_NOT_FOUND', `${name}@${version} is not in ${registry}`);
   const url = String((manifest['dist'] as { tarball?: unknown } | undefined)?.tarball ?? '');
   return { manifest, tarball: await getBytes(url) };
 }
@@ -47,9 +61,12 @@ async function fetchFromRegistry(registry: string, name: string, version: string
 async function verifyAgainstGate(gate: string, name: string, version: string, tarball: Buffer) {
   const base = gate.replace(/\/+$/, '');
   const keys: KeyLookup = keySetFromJson(await getJson(`${base}/keys`));
-  const attestations = (await getJson(`${base}/-/npm/v1/attestations/${name}@${version}`)) as { attestations: Array<{ bundle: unknown }> };
+  const attestations = (await getJson(`${base}/-/npm/v1/attestations/${name}@${version}`)) as {
+    attestations: Array<{ bundle: unknown }>;
+  };
   const bundle = attestations.attestations[0]?.bundle;
-  if (bundle === undefined) throw new ValidationError('ERR_VERIFY_UNSIGNED', `the gate has no attestation for ${name}@${version}`);
+  if (bundle === undefined)
+    throw new ValidationError('ERR_VERIFY_UNSIGNED', `the gate has no attestation for ${name}@${version}`);
   return verifyRelease({ bundle, artifact: tarball, expected: { name, version }, keys });
 }
 
@@ -65,7 +82,10 @@ function report(result: Awaited<ReturnType<typeof verifyAgainstGate>>, json: boo
     approvers: result.predicate.approvers.map((a) => a.identity),
   };
   if (json) sayJson(summary);
-  else say(`verified ${spec}: signed by ${result.keyId} at ${summary.signedAt}; ${summary.approvers.length} of ${result.predicate.policy.requiredApprovals} approvals (${summary.approvers.join(', ')}); requester ${summary.requester}`);
+  else
+    say(
+      `verified ${spec}: signed by ${result.keyId} at ${summary.signedAt}; ${summary.approvers.length} of ${result.predicate.policy.requiredApprovals} approvals (${summary.approvers.join(', ')}); requester ${summary.requester}`,
+    );
 }
 
 function fail(error: unknown, json: boolean): void {
@@ -79,35 +99,55 @@ function fail(error: unknown, json: boolean): void {
 /** Registers the signing commands. */
 export function registerSigningCommands(program: Command): void {
   const keys = program.command('keys').description("The gate's release-signing keys.");
-  withConfigOption(keys.command('list').description('List signing keys with their validity windows.').option('--json', 'print JSON')).action(async (options: { config?: string; json?: boolean }) => {
+  withConfigOption(
+    keys
+      .command('list')
+      .description('List signing keys with their validity windows.')
+      .option('--json', 'print JSON'),
+  ).action(async (options: { config?: string; json?: boolean }) => {
     await withApp(options, async (app) => {
       const list = await app.keyRing.listKeys();
       if (options.json === true) sayJson(list);
-      else for (const k of list) say(`${k.keyId}  from ${k.notBefore}  until ${k.notAfter ?? '-'}${k.retiredAt === undefined ? '' : `  RETIRED ${k.retiredAt}`}`);
+      else
+        for (const k of list)
+          say(
+            `${k.keyId}  from ${k.notBefore}  until ${k.notAfter ?? '-'}${k.retiredAt === undefined ? '' : `  RETIRED ${k.retiredAt}`}`,
+          );
     });
   });
   withConfigOption(
     keys
       .command('rotate')
-      .description('Create a new signing key; the previous one stays valid for the overlap so verifiers can follow.')
+      .description(
+        'Create a new signing key; the previous one stays valid for the overlap so verifiers can follow.',
+      )
       .option('--overlap <duration>', 'how long the old key stays valid (e.g. 7d)', '7d'),
   ).action(async (options: { config?: string; overlap: string }) => {
     await withApp(options, async (app) => {
-      const { current, previous } = await app.keyRing.rotate({ overlapMs: parseDuration(options.overlap) * 1000 });
-      await app.audit.append({ actor: 'cli:admin', action: 'keys.rotated', subject: `key:${current.keyId}`, data: { previous: previous.map((p) => p.keyId), overlap: options.overlap } });
-      say(`new signing key ${current.keyId}; ${previous.length} previous key(s) valid until ${previous.map((p) => p.notAfter).join(', ') || '-'}`);
+      const { current, previous } = await app.keyRing.rotate({
+        overlapMs: parseDuration(options.overlap) * 1000,
+      });
+      await app.audit.append({
+        actor: 'cli:admin',
+        action: 'keys.rotated',
+        subject: `key:${current.keyId}`,
+        data: { previous: previous.map((p) => p.keyId), overlap: options.overlap },
+      });
+      say(
+        `new signing key ${current.keyId}; ${previous.length} previous key(s) valid until ${previous.map((p) => p.notAfter).join(', ') || '-'}`,
+      );
     });
   });
 
   program
     .command('verify')
     .description(
-      'Verify a release before promotion or deployment: the digest, the gate\'s attestation signature against the key valid at signing\n' +
+      "Verify a release before promotion or deployment: the digest, the gate's attestation signature against the key valid at signing\n" +
         'time, and the policy that applied (quorum met, requester not an approver). Exit 0 when it verifies, 1 when it does not.',
     )
     .argument('<target>', 'a .tgz file, or name@version')
     .requiredOption('-g, --gate <url>', 'the pubgate that attested the release')
-    .option('-r, --registry <url>', 'where to fetch name@version from (default: the gate\'s /npm/)')
+    .option('-r, --registry <url>', "where to fetch name@version from (default: the gate's /npm/)")
     .option('--json', 'print JSON')
     .action(async (target: string, options: { gate: string; registry?: string; json?: boolean }) => {
       const json = options.json === true;
@@ -122,7 +162,13 @@ export function registerSigningCommands(program: Command): void {
           version = String(inspected.packageJson['version']);
         } else {
           ({ name, version } = splitSpec(target));
-          tarball = (await fetchFromRegistry(options.registry ?? `${options.gate.replace(/\/+$/, '')}/npm/`, name, version)).tarball;
+          tarball = (
+            await fetchFromRegistry(
+              options.registry ?? `${options.gate.replace(/\/+$/, '')}/npm/`,
+              name,
+              version,
+            )
+          ).tarball;
         }
         report(await verifyAgainstGate(options.gate, name, version, tarball), json, `${name}@${version}`);
       } catch (error) {
@@ -132,32 +178,60 @@ export function registerSigningCommands(program: Command): void {
 
   program
     .command('promote')
-    .description('Copy a release from one registry to another only if it verifies against the gate at this moment.')
+    .description(
+      'Copy a release from one registry to another only if it verifies against the gate at this moment.',
+    )
     .argument('<spec>', 'name@version')
     .requiredOption('--from <registry>', 'source registry URL')
     .requiredOption('--to <registry>', 'target registry URL')
     .requiredOption('-g, --gate <url>', 'the pubgate that attested the release')
-    .option('--token-file <path>', "file holding the target registry's publish token (else $PUBGATE_PROMOTE_TOKEN)")
+    .option(
+      '--token-file <path>',
+      "file holding the target registry's publish token (else $PUBGATE_PROMOTE_TOKEN)",
+    )
     .option('--json', 'print JSON')
-    .action(async (spec: string, options: { from: string; to: string; gate: string; tokenFile?: string; json?: boolean }) => {
-      const json = options.json === true;
-      const { name, version } = splitSpec(spec);
-      let fetched;
-      let verified;
-      try {
-        fetched = await fetchFromRegistry(options.from, name, version);
-        verified = await verifyAgainstGate(options.gate, name, version, fetched.tarball);
-      } catch (error) {
-        fail(error, json);
-        return;
-      }
-      const token = options.tokenFile === undefined ? process.env['PUBGATE_PROMOTE_TOKEN'] : readFileSync(options.tokenFile, 'utf8').trim();
-      const target = new NpmHttpRegistry({ url: options.to.replace(/\/+$/, ''), timeoutMs: 120_000, credential: () => Promise.resolve(token) });
-      const integrity = `sha512-${Buffer.from(verified.sha512, 'hex').toString('base64')}`;
-      // The version document as the source has it, with dist rebuilt from the verified bytes.
-      const manifest = { ...fetched.manifest, dist: { integrity, shasum: createHash('sha1').update(fetched.tarball).digest('hex') } };
-      const outcome = await target.publish({ name, version, tag: 'latest', access: null, manifest, tarball: fetched.tarball, integrity });
-      if (json) sayJson({ promoted: true, package: spec, outcome, to: options.to });
-      else say(`promoted ${spec} to ${options.to} (${outcome}); verified signature ${verified.keyId}`);
-    });
+    .action(
+      async (
+        spec: string,
+        options: { from: string; to: string; gate: string; tokenFile?: string; json?: boolean },
+      ) => {
+        const json = options.json === true;
+        const { name, version } = splitSpec(spec);
+        let fetched;
+        let verified;
+        try {
+          fetched = await fetchFromRegistry(options.from, name, version);
+          verified = await verifyAgainstGate(options.gate, name, version, fetched.tarball);
+        } catch (error) {
+          fail(error, json);
+          return;
+        }
+        const token =
+          options.tokenFile === undefined
+            ? process.env['PUBGATE_PROMOTE_TOKEN']
+            : readFileSync(options.tokenFile, 'utf8').trim();
+        const target = new NpmHttpRegistry({
+          url: options.to.replace(/\/+$/, ''),
+          timeoutMs: 120_000,
+          credential: () => Promise.resolve(token),
+        });
+        const integrity = `sha512-${Buffer.from(verified.sha512, 'hex').toString('base64')}`;
+        // The version document as the source has it, with dist rebuilt from the verified bytes.
+        const manifest = {
+          ...fetched.manifest,
+          dist: { integrity, shasum: createHash('sha1').update(fetched.tarball).digest('hex') },
+        };
+        const outcome = await target.publish({
+          name,
+          version,
+          tag: 'latest',
+          access: null,
+          manifest,
+          tarball: fetched.tarball,
+          integrity,
+        });
+        if (json) sayJson({ promoted: true, package: spec, outcome, to: options.to });
+        else say(`promoted ${spec} to ${options.to} (${outcome}); verified signature ${verified.keyId}`);
+      },
+    );
 }

@@ -12,7 +12,11 @@ export function daysAgo(days: number): string {
 }
 
 /** A person item with roles. */
-export function person(name: string, roles: string[], status: KnownPerson['status'] = 'active'): InventoryItem {
+export function person(
+  name: string,
+  roles: string[],
+  status: KnownPerson['status'] = 'active',
+): InventoryItem {
   return {
     id: `person:${name}`,
     kind: 'person',
@@ -30,8 +34,32 @@ export function person(name: string, roles: string[], status: KnownPerson['statu
 }
 
 /** A pubgate credential item. */
-export function credential(id: string, kind: string, identity: string, options: { person?: string | null; created?: string; expires?: string; lastUsed?: string | null; revoked?: string | null; caps?: InventoryItem['capabilities']; packages?: string[] } = {}): InventoryItem {
-  const caps = options.caps ?? ({ request: ['request'], read: ['install'], jit: ['publish'], bot: ['request'], build: ['request'] } as Record<string, InventoryItem['capabilities']>)[kind] ?? [];
+export function credential(
+  id: string,
+  kind: string,
+  identity: string,
+  options: {
+    person?: string | null;
+    created?: string;
+    expires?: string;
+    lastUsed?: string | null;
+    revoked?: string | null;
+    caps?: InventoryItem['capabilities'];
+    packages?: string[];
+  } = {},
+): InventoryItem {
+  const caps =
+    options.caps ??
+    (
+      {
+        request: ['request'],
+        read: ['install'],
+        jit: ['publish'],
+        bot: ['request'],
+        build: ['request'],
+      } as Record<string, InventoryItem['capabilities']>
+    )[kind] ??
+    [];
   return {
     id: `credential:${id}`,
     kind: 'pubgate-credential',
@@ -42,18 +70,39 @@ export function credential(id: string, kind: string, identity: string, options: 
     capabilities: caps,
     packages: options.packages ?? ['*'],
     places: [],
-    credential: { type: kind, createdAt: options.created ?? daysAgo(1), expiresAt: options.expires ?? daysAgo(-10), lastUsedAt: options.lastUsed === undefined ? daysAgo(0.5) : options.lastUsed, revokedAt: options.revoked ?? null, fingerprint: null },
+    credential: {
+      type: kind,
+      createdAt: options.created ?? daysAgo(1),
+      expiresAt: options.expires ?? daysAgo(-10),
+      lastUsedAt: options.lastUsed === undefined ? daysAgo(0.5) : options.lastUsed,
+      revokedAt: options.revoked ?? null,
+      fingerprint: null,
+    },
     seen: [],
     details: { identity, credentialKind: kind },
   };
 }
 
 /** An inventory of `items` (and imported files), with people statuses derived from person items and `extraPeople`. */
-export function inventoryOf(items: InventoryItem[], options: { imports?: readonly ExternalImport[]; extraPeople?: KnownPerson[]; sightings?: Array<Sighting & { fingerprint: string; credentialId: string | null }>; protectedPackages?: string[] } = {}): Inventory {
+export function inventoryOf(
+  items: InventoryItem[],
+  options: {
+    imports?: readonly ExternalImport[];
+    extraPeople?: KnownPerson[];
+    sightings?: Array<Sighting & { fingerprint: string; credentialId: string | null }>;
+    protectedPackages?: string[];
+  } = {},
+): Inventory {
   const people = new Map<string, KnownPerson>();
-  for (const i of items) if (i.kind === 'person') people.set(i.name, { name: i.name, status: (i.details['status'] as KnownPerson['status'] | undefined) ?? 'active' });
+  for (const i of items)
+    if (i.kind === 'person')
+      people.set(i.name, {
+        name: i.name,
+        status: (i.details['status'] as KnownPerson['status'] | undefined) ?? 'active',
+      });
   for (const p of options.extraPeople ?? []) people.set(p.name, p);
-  for (const imp of options.imports ?? []) for (const name of imp.offboarded) people.set(name, { name, status: 'removed' });
+  for (const imp of options.imports ?? [])
+    for (const name of imp.offboarded) people.set(name, { name, status: 'removed' });
   return {
     generatedAt: NOW.toISOString(),
     items: [...items, ...(options.imports ?? []).flatMap((i) => i.items)],
@@ -65,6 +114,21 @@ export function inventoryOf(items: InventoryItem[], options: { imports?: readonl
 }
 
 /** A sighting of `fingerprint` on `host`. */
-export function sighting(fingerprint: string, host: string, at = daysAgo(2), credentialId: string | null = null): Sighting & { fingerprint: string; credentialId: string | null } {
-  return { fingerprint, credentialId, host, context: 'laptop', path: '.npmrc', line: 1, ruleId: 'npm-token', reporter: 'agent', at };
+export function sighting(
+  fingerprint: string,
+  host: string,
+  at = daysAgo(2),
+  credentialId: string | null = null,
+): Sighting & { fingerprint: string; credentialId: string | null } {
+  return {
+    fingerprint,
+    credentialId,
+    host,
+    context: 'laptop',
+    path: '.npmrc',
+    line: 1,
+    ruleId: 'npm-token',
+    reporter: 'agent',
+    at,
+  };
 }

@@ -43,7 +43,10 @@
       const name = document.getElementById('name').value.trim();
       const options = await post('/ui/api/enroll/' + encodeURIComponent(token) + '/options', { name });
       const response = await startRegistration({ optionsJSON: options });
-      await post('/ui/api/enroll/' + encodeURIComponent(token) + '/verify', { response, label: 'first passkey' });
+      await post('/ui/api/enroll/' + encodeURIComponent(token) + '/verify', {
+        response,
+        label: 'first passkey',
+      });
       location.assign('/ui/releases');
     },
     async approve(el) {
@@ -51,7 +54,16 @@
       const options = await post('/ui/api/releases/' + id + '/options', { decision: 'approve' });
       const response = await startAuthentication({ optionsJSON: options });
       const result = await post('/ui/api/releases/' + id + '/decide', { response });
-      show('Approved. ' + result.approvals + ' of ' + result.required + ' approvals; release is ' + result.state + '.', 'OK');
+      show(
+        'Approved. ' +
+          result.approvals +
+          ' of ' +
+          result.required +
+          ' approvals; release is ' +
+          result.state +
+          '.',
+        'OK',
+      );
       setTimeout(() => location.reload(), 800);
     },
     async reject(el) {
@@ -68,13 +80,19 @@
       const options = await post('/ui/api/releases/' + id + '/request/options');
       const response = await startAuthentication({ optionsJSON: options });
       await post('/ui/api/releases/' + id + '/request/verify', { response });
-      show('Your request is authenticated. npm finishes when the approvers have approved and the package is published.', 'OK');
+      show(
+        'Your request is authenticated. npm finishes when the approvers have approved and the package is published.',
+        'OK',
+      );
       setTimeout(() => location.reload(), 800);
     },
     async 'add-passkey'() {
       const options = await post('/ui/api/passkeys/options');
       const response = await startRegistration({ optionsJSON: options });
-      await post('/ui/api/passkeys/verify', { response, label: (document.getElementById('label') || { value: '' }).value });
+      await post('/ui/api/passkeys/verify', {
+        response,
+        label: (document.getElementById('label') || { value: '' }).value,
+      });
       location.reload();
     },
     async 'remove-passkey'(el) {
@@ -86,7 +104,11 @@
     },
     async invite() {
       const roles = Array.from(document.querySelectorAll('input[name="role"]:checked')).map((i) => i.value);
-      const groups = document.getElementById('groups').value.split(',').map((g) => g.trim()).filter(Boolean);
+      const groups = document
+        .getElementById('groups')
+        .value.split(',')
+        .map((g) => g.trim())
+        .filter(Boolean);
       const result = await post('/ui/api/invitations', { roles, groups });
       show('Invitation link (works once, expires ' + result.expiresAt + '): ' + result.url, 'OK');
       const out = document.getElementById('invitation');
@@ -94,8 +116,15 @@
     },
     async 'set-roles'(el) {
       const id = el.getAttribute('data-person');
-      const split = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
-      const body = { roles: split(document.getElementById('roles-' + id).value), groups: split(document.getElementById('groups-' + id).value) };
+      const split = (v) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
+      const body = {
+        roles: split(document.getElementById('roles-' + id).value),
+        groups: split(document.getElementById('groups-' + id).value),
+      };
       const options = await post('/ui/api/people/' + id + '/roles/options', body);
       const response = await startAuthentication({ optionsJSON: options });
       await post('/ui/api/people/' + id + '/roles/verify', { response });
@@ -121,7 +150,10 @@
     },
     async lockdown(el) {
       el.setAttribute('data-admin-action', 'lockdown');
-      return actions.admin(el, { target: document.getElementById('lock-target').value.trim(), reason: document.getElementById('lock-reason').value.trim() });
+      return actions.admin(el, {
+        target: document.getElementById('lock-target').value.trim(),
+        reason: document.getElementById('lock-reason').value.trim(),
+      });
     },
     async logout() {
       await post('/ui/api/logout');

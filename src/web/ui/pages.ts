@@ -10,7 +10,11 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"'`]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-function layout(title: string, body: string, options: { person?: Person | undefined; csrf?: string | undefined } = {}): string {
+function layout(
+  title: string,
+  body: string,
+  options: { person?: Person | undefined; csrf?: string | undefined } = {},
+): string {
   const nav =
     options.person === undefined
       ? ''
@@ -45,7 +49,12 @@ function stateBadge(state: string): string {
 }
 
 /** The releases list. */
-export function releasesPage(person: Person, csrf: string, pending: readonly Release[], recent: readonly Release[]): string {
+export function releasesPage(
+  person: Person,
+  csrf: string,
+  pending: readonly Release[],
+  recent: readonly Release[],
+): string {
   const rows = (list: readonly Release[]) =>
     list.length === 0
       ? '<tr><td colspan="5" class="muted">none</td></tr>'
@@ -55,20 +64,37 @@ export function releasesPage(person: Person, csrf: string, pending: readonly Rel
               `<tr><td><a href="/ui/releases/${escapeHtml(r.id)}">${escapeHtml(r.package)}@${escapeHtml(r.version)}</a></td><td>${stateBadge(r.state)}</td><td>${escapeHtml(r.requester.kind)}:${escapeHtml(r.requester.id)}</td><td>${r.requiredApprovals}</td><td>${escapeHtml(r.createdAt)}</td></tr>`,
           )
           .join('');
-  const head = '<tr><th>release</th><th>state</th><th>requested by</th><th>approvals needed</th><th>requested</th></tr>';
-  return layout('Releases', `<h1>Pending releases</h1><table>${head}${rows(pending)}</table><h2>Recent</h2><table>${head}${rows(recent)}</table>`, { person, csrf });
+  const head =
+    '<tr><th>release</th><th>state</th><th>requested by</th><th>approvals needed</th><th>requested</th></tr>';
+  return layout(
+    'Releases',
+    `<h1>Pending releases</h1><table>${head}${rows(pending)}</table><h2>Recent</h2><table>${head}${rows(recent)}</table>`,
+    { person, csrf },
+  );
 }
 
 function fmtSize(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 * 1024
+      ? `${(bytes / 1024).toFixed(1)} KB`
+      : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 function diffSection(diff: PackageDiff | undefined): string {
   if (diff === undefined) return '<p class="muted">No diff recorded.</p>';
-  const list = (items: readonly string[]) => (items.length === 0 ? '<span class="muted">none</span>' : `<ul>${items.join('')}</ul>`);
+  const list = (items: readonly string[]) =>
+    items.length === 0 ? '<span class="muted">none</span>' : `<ul>${items.join('')}</ul>`;
   return `<p>Compared with ${diff.previousVersion === null ? '<strong>no previous version</strong> (first release: every file is new)' : `<strong>${escapeHtml(diff.previousVersion)}</strong>`}.</p>
 <table><tr><th>install scripts (preinstall, install, postinstall, prepare)</th><td>${
-    diff.installScripts.length === 0 ? '<span class="ok">unchanged</span>' : list(diff.installScripts.map((s) => `<li class="bad">${escapeHtml(s.name)} ${escapeHtml(s.change)}: <code>${escapeHtml(s.command)}</code></li>`))
+    diff.installScripts.length === 0
+      ? '<span class="ok">unchanged</span>'
+      : list(
+          diff.installScripts.map(
+            (s) =>
+              `<li class="bad">${escapeHtml(s.name)} ${escapeHtml(s.change)}: <code>${escapeHtml(s.command)}</code></li>`,
+          ),
+        )
   }</td></tr>
 <tr><th>dependencies added</th><td>${list(diff.dependenciesAdded.map((d) => `<li class="warn">${escapeHtml(d.name)} <code>${escapeHtml(d.range)}</code> (${escapeHtml(d.kind)})</li>`))}</td></tr>
 <tr><th>new native binaries</th><td>${list(diff.newNativeBinaries.map((p) => `<li class="bad">${escapeHtml(p)}</li>`))}</td></tr>
@@ -92,19 +118,32 @@ function evidenceSection(evidence: readonly EvidenceView[]): string {
   if (evidence.length === 0) return '<p class="muted">none</p>';
   return `<table><tr><th>when</th><th>from</th><th>what</th></tr>${evidence
     .map((e) => {
-      const secrets = (e.summary['secrets'] as Array<{ ruleId: string; line: number; preview: string }> | undefined) ?? [];
+      const secrets =
+        (e.summary['secrets'] as Array<{ ruleId: string; line: number; preview: string }> | undefined) ?? [];
       const what =
         e.kind === 'comment'
           ? `comment: ${escapeHtml(String(e.summary['text'] ?? ''))}`
           : `${escapeHtml(e.kind)} <code>${escapeHtml(e.name)}</code> (${escapeHtml(e.summary['bytes'])} bytes${e.summary['passed'] === null || e.summary['passed'] === undefined ? '' : e.summary['passed'] === true ? ', <span class="ok">passed</span>' : ', <span class="bad">failed</span>'})${
-              secrets.length === 0 ? '' : `<br><span class="bad">secrets in this log (revoked where pubgate's own): ${secrets.map((x) => `${escapeHtml(x.ruleId)} line ${x.line} (${escapeHtml(x.preview)})`).join(', ')}</span>`
+              secrets.length === 0
+                ? ''
+                : `<br><span class="bad">secrets in this log (revoked where pubgate's own): ${secrets.map((x) => `${escapeHtml(x.ruleId)} line ${x.line} (${escapeHtml(x.preview)})`).join(', ')}</span>`
             }`;
       return `<tr><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.name === 'bot' || e.kind === 'comment' ? `${e.name}:${e.identity}` : e.identity)}</td><td>${what}</td></tr>`;
     })
     .join('')}</table>`;
 }
 
-export function releasePage(person: Person, csrf: string, status: QuorumStatus, options: { mayApprove: string | undefined; mayReject: boolean; isRequester: boolean; evidence?: readonly EvidenceView[] }): string {
+export function releasePage(
+  person: Person,
+  csrf: string,
+  status: QuorumStatus,
+  options: {
+    mayApprove: string | undefined;
+    mayReject: boolean;
+    isRequester: boolean;
+    evidence?: readonly EvidenceView[];
+  },
+): string {
   const r = status.release;
   const diff = r.checks.find((c) => c.name === 'diff')?.details as PackageDiff | undefined;
   const reasons = (r.policy.reasons ?? []) as readonly string[];
@@ -129,7 +168,13 @@ ${(r.policy.excluded ?? []).length === 0 ? '' : `<tr><th>excluded from approving
 <tr><th>expires</th><td>${escapeHtml(r.expiresAt)}</td></tr>
 <tr><th>policy</th><td>${escapeHtml(status.required)} approval(s) from group <strong>${escapeHtml(r.approverGroup)}</strong>; exposure tier ${escapeHtml(r.policy.exposureTier ?? 'base')}; policy version <code>${escapeHtml(r.policy.policyVersion ?? '')}</code><ul>${reasons.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul></td></tr>
 <tr><th>approvals</th><td><strong id="approval-count">${status.approvals.length} of ${status.required}</strong><ul>${status.approvals.map((a) => `<li>${escapeHtml(a.name)} at ${escapeHtml(a.at)} (passkey <code>${escapeHtml(a.credentialId.slice(0, 12))}…</code>)</li>`).join('')}</ul></td></tr>
-<tr><th>checks</th><td>${r.checks.filter((c) => c.name !== 'diff' && c.name !== 'policy' && c.name !== 'request').map((c) => `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`).join(' · ')}</td></tr>
+<tr><th>checks</th><td>${r.checks
+      .filter((c) => c.name !== 'diff' && c.name !== 'policy' && c.name !== 'request')
+      .map(
+        (c) =>
+          `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`,
+      )
+      .join(' · ')}</td></tr>
 ${r.reason === null ? '' : `<tr><th>reason</th><td>${escapeHtml(r.reason)}</td></tr>`}
 </table>
 <h2>Changes against the previous version</h2>${diffSection(diff)}
@@ -142,7 +187,20 @@ ${r.reason === null ? '' : `<tr><th>reason</th><td>${escapeHtml(r.reason)}</td><
 function secretSection(r: Release): string {
   const check = r.checks.find((c) => c.name === 'secret-scan');
   if (check === undefined) return '<p class="muted">not scanned</p>';
-  const findings = ((check.details as { findings?: Array<{ ruleTitle: string; path: string; line: number; preview: string; kind: string }> } | undefined)?.findings ?? []);
+  const findings =
+    (
+      check.details as
+        | {
+            findings?: Array<{
+              ruleTitle: string;
+              path: string;
+              line: number;
+              preview: string;
+              kind: string;
+            }>;
+          }
+        | undefined
+    )?.findings ?? [];
   if (findings.length === 0) return '<p class="ok">no secrets found in the tarball</p>';
   return `<ul>${findings.map((f) => `<li class="${f.kind === 'secret' ? 'bad' : 'warn'}">${escapeHtml(f.ruleTitle)} in ${escapeHtml(f.path)}:${f.line} (${escapeHtml(f.preview)})</li>`).join('')}</ul>`;
 }
@@ -152,7 +210,10 @@ export function accountPage(person: Person, csrf: string, passkeys: readonly Pas
   return layout(
     'Passkeys',
     `<h1>Your passkeys</h1><table><tr><th>label</th><th>created</th><th>last used</th><th></th></tr>${passkeys
-      .map((p) => `<tr><td>${escapeHtml(p.label)}</td><td>${escapeHtml(p.createdAt)}</td><td>${escapeHtml(p.lastUsedAt ?? 'never')}</td><td><button class="danger" data-action="remove-passkey" data-passkey="${escapeHtml(p.id)}">Remove (step-up)</button></td></tr>`)
+      .map(
+        (p) =>
+          `<tr><td>${escapeHtml(p.label)}</td><td>${escapeHtml(p.createdAt)}</td><td>${escapeHtml(p.lastUsedAt ?? 'never')}</td><td><button class="danger" data-action="remove-passkey" data-passkey="${escapeHtml(p.id)}">Remove (step-up)</button></td></tr>`,
+      )
       .join('')}</table>
 <div class="card"><label>Label <input id="label" maxlength="64" value="another passkey"></label> <button data-action="add-passkey">Add a passkey</button></div>`,
     { person, csrf },
@@ -181,14 +242,22 @@ export function auditPage(person: Person, csrf: string, events: readonly AuditEv
   return layout(
     'Audit log',
     `<h1>Audit log</h1><p class="muted">Newest first. Verify the whole chain with <code>pubgate log verify</code>.</p><table><tr><th>#</th><th>time</th><th>actor</th><th>action</th><th>subject</th><th>hash</th></tr>${events
-      .map((e) => `<tr id="seq-${e.seq}"><td>${e.seq}</td><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.action)}</td><td>${escapeHtml(e.subject)}</td><td><code>${escapeHtml(e.hash.slice(0, 16))}</code></td></tr>`)
+      .map(
+        (e) =>
+          `<tr id="seq-${e.seq}"><td>${e.seq}</td><td>${escapeHtml(e.at)}</td><td>${escapeHtml(e.actor)}</td><td>${escapeHtml(e.action)}</td><td>${escapeHtml(e.subject)}</td><td><code>${escapeHtml(e.hash.slice(0, 16))}</code></td></tr>`,
+      )
       .join('')}</table>`,
     { person, csrf },
   );
 }
 
 /** Trusted publishers and the kill switch (admins; every change is a passkey step-up). */
-export function adminPage(person: Person, csrf: string, publishers: readonly ListedPublisher[], lockdowns: readonly Lockdown[]): string {
+export function adminPage(
+  person: Person,
+  csrf: string,
+  publishers: readonly ListedPublisher[],
+  lockdowns: readonly Lockdown[],
+): string {
   return layout(
     'Publishers & lockdown',
     `<h1>Trusted publishers</h1><p class="muted">CI identities that may stage packages with no stored secret. Config-file publishers change in the config file.</p>
@@ -196,12 +265,27 @@ export function adminPage(person: Person, csrf: string, publishers: readonly Lis
       .map(
         (p) =>
           `<tr><td>${escapeHtml(p.publisher.packages.join(', '))}</td><td>${escapeHtml(p.publisher.provider)}</td><td><code>${escapeHtml(p.publisher.issuer)}</code></td><td><code>${escapeHtml(p.publisher.audience)}</code></td><td><code>${escapeHtml(JSON.stringify(p.publisher.claims))}</code></td><td>${escapeHtml(p.source)}</td><td>${
-            p.source === 'admin' ? `<button class="danger" data-action="admin" data-admin-action="remove-publisher" data-payload="${escapeHtml(JSON.stringify({ id: p.id }))}">Remove (step-up)</button>` : ''
+            p.source === 'admin'
+              ? `<button class="danger" data-action="admin" data-admin-action="remove-publisher" data-payload="${escapeHtml(JSON.stringify({ id: p.id }))}">Remove (step-up)</button>`
+              : ''
           }</td></tr>`,
       )
       .join('')}</table>
 <div class="card"><h2>Add a publisher</h2><textarea id="publisher" rows="8" cols="90">${escapeHtml(
-      JSON.stringify({ packages: ['@acme/*'], provider: 'github', issuer: 'https://token.actions.githubusercontent.com', audience: 'npm:gate.example.com', claims: { repository_id: '123', workflow_ref: 'acme/app/.github/workflows/release.yml@refs/tags/*' } }, null, 2),
+      JSON.stringify(
+        {
+          packages: ['@acme/*'],
+          provider: 'github',
+          issuer: 'https://token.actions.githubusercontent.com',
+          audience: 'npm:gate.example.com',
+          claims: {
+            repository_id: '123',
+            workflow_ref: 'acme/app/.github/workflows/release.yml@refs/tags/*',
+          },
+        },
+        null,
+        2,
+      ),
     )}</textarea><p><button data-action="add-publisher">Add with passkey</button></p></div>
 <h1>Lockdown (kill switch)</h1><table><tr><th>target</th><th>reason</th><th>since</th><th>by</th><th></th></tr>${
       lockdowns.length === 0
