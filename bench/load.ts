@@ -29,7 +29,6 @@ import {
 } from '../test/support/gate.ts';
 import { escapedName, packageTarball, publishDoc } from '../test/support/publish-doc.ts';
 import { startVerdaccio, type Verdaccio } from '../test/support/verdaccio.ts';
-import { startVerdaccioWithJwt } from '../test/support/verdaccio-jwt.ts';
 
 /** A kind of request in the mix. */
 type Kind = 'stage-item' | 'stage-list' | 'packument' | 'stage' | 'publish' | 'introspect';
@@ -402,7 +401,7 @@ async function cleanup(): Promise<void> {
 
 try {
   process.stderr.write('bench:load: starting Verdaccio, PostgreSQL database and gates...\n');
-  verdaccio = upstreamAuth === 'jwt' ? await startVerdaccioWithJwt() : await startVerdaccio();
+  verdaccio = upstreamAuth === 'jwt' ? await startVerdaccio({ jwt: true }) : await startVerdaccio();
   assertLoopback(verdaccio.url);
   databaseUrl = await freshPostgresDatabase();
   // One config file for both instances: they share the master key and the data folder (blobs), as

@@ -14,8 +14,17 @@ export interface Verdaccio {
 
 const root = new URL('../..', import.meta.url).pathname;
 
+/** Options of {@link startVerdaccio}. */
+export interface StartVerdaccioOptions {
+  /**
+   * JWT API tokens instead of Verdaccio's default legacy ones, which it checks against htpasswd
+   * (bcrypt, ~90 ms of its one thread) on every authenticated request: benchmarks want JWTs.
+   */
+  readonly jwt?: boolean;
+}
+
 /** Starts Verdaccio and registers a publishing user; resolves once it answers. */
-export async function startVerdaccio(): Promise<Verdaccio> {
+export async function startVerdaccio(options: StartVerdaccioOptions = {}): Promise<Verdaccio> {
   const dir = mkdtempSync(join(tmpdir(), 'pubgate-verdaccio-'));
   const port = await freePort();
   const config = [
@@ -25,6 +34,9 @@ export async function startVerdaccio(): Promise<Verdaccio> {
     `    file: ${join(dir, 'htpasswd')}`,
     '    max_users: 10',
     'uplinks: {}',
+    ...(options.jwt === true
+      ? ['security:', '  api:', '    legacy: false', '    jwt:', '      sign:', '        expiresIn: 1d']
+      : []),
     'packages:',
     "  '@*/*':",
     '    access: $all',
