@@ -70,6 +70,40 @@ describe('cli', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('admin enroll prints a one-time enrolment link for the first admin', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pubgate-enrol-'));
+    assert.equal((await pubgate(['init', '--dir', dir])).code, 0);
+    const result = await pubgate(['admin', 'enroll', '--config', join(dir, 'pubgate.yaml')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^http:\/\/localhost:8470\/ui\/enroll\/[A-Za-z0-9_-]{43}\n$/);
+    assert.match(result.stderr, /works once, until/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serve prints the first admin's enrolment link on first start, and not once someone is enrolled", async () => {
+    const { file } = writeGateConfig({});
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const child = execFile(
+      process.execPath,
+      [join(root, 'bin/pubgate.js'), 'serve', '--config', file, '--port', port],
+      { env: { ...process.env, PUBGATE_LOG_LEVEL: 'silent' } },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/ui\/enroll\//.test(stderr) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.match(
+        stderr,
+        /The first admin enrols here \(works once, until [^)]+\):\n {2}http:\/\/localhost:\d+\/ui\/enroll\/[A-Za-z0-9_-]{43}/,
+      );
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
   it('serve exits with every bad field listed by its path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pubgate-badcfg-'));
     writeFileSync(
