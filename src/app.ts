@@ -58,6 +58,7 @@ export interface App {
   readonly lockdown: LockdownService;
   readonly publishers: PublisherRegistry;
   readonly keyRing: KeyRing;
+  readonly jtiStore: SqlJtiStore;
   readonly attestations: AttestationService;
   /** The URL clients use; set when the server listens (or from server.publicUrl). */
   publicUrl(): string;
@@ -221,6 +222,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers,
   });
   return {
+    jtiStore: new SqlJtiStore(store, now),
     attestations,
     keyRing,
     publishers,
@@ -378,7 +380,7 @@ export async function startGate(app: App): Promise<RunningGate> {
       jwksUris: config.oidc.jwksUris,
       allowInsecureLoopbackIssuers: config.oidc.allowInsecureLoopbackIssuers,
     }),
-    jtiStore: new SqlJtiStore(app.store),
+    jtiStore: app.jtiStore,
     oidcMaxLifetimeSeconds: config.oidc.maxLifetimeSeconds,
     buildCredentialTtlSeconds: config.oidc.credentialTtlSeconds,
   });
@@ -399,10 +401,17 @@ export async function startGate(app: App): Promise<RunningGate> {
   await app.releases.releaseOwnLeases();
   let stopping = false;
   let tick: Promise<void> = Promise.resolve();
+  // Housekeeping of single-use records past any use (challenges, OIDC token ids, idle sessions):
+  // hourly, and idempotent, so several instances doing it is harmless.
+  let nextHousekeeping = 0;
   const runTick = async (): Promise<void> => {
     try {
       await app.releases.expireDue();
       await app.releases.publishDue();
+      if (Date.now() >= nextHousekeeping) {
+        nextHousekeeping = Date.now() + 3_600_000;
+        await Promise.all([app.challenges.prune(), app.jtiStore.prune(), app.sessions.prune()]);
+      }
     } catch (error) {
       logger.error(
         { err: error instanceof Error ? { name: error.name, message: error.message } : String(error) },

@@ -76,6 +76,16 @@ export class SessionService {
     await this.#store.db.deleteFrom('sessions').where('id_hash', '=', hashToken(cookie)).execute();
   }
 
+  /** Deletes sessions past their end or idle limit that nobody came back to. */
+  async prune(): Promise<void> {
+    const now = this.#now();
+    const idleLimit = new Date(now.getTime() - this.#idleSeconds * 1000).toISOString();
+    await this.#store.db
+      .deleteFrom('sessions')
+      .where((eb) => eb.or([eb('expires_at', '<=', now.toISOString()), eb('last_seen_at', '<', idleLimit)]))
+      .execute();
+  }
+
   /** Ends every session of a person (role change, removal). */
   async destroyAllFor(userId: string): Promise<void> {
     await this.#store.db.deleteFrom('sessions').where('user_id', '=', userId).execute();

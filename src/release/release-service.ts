@@ -71,8 +71,6 @@ export interface ReleaseServiceOptions {
   readonly instanceId: string;
   readonly logger: Logger;
   readonly now?: () => Date;
-  /** Observes state transitions (metrics). */
-  readonly onTransition?: (to: ReleaseState) => void;
   readonly policy: PolicyConfig;
   /** Weekly downloads of a package from the upstream's counts, when available. */
   readonly weeklyDownloads?: (name: string) => Promise<number | undefined>;
@@ -179,7 +177,6 @@ export class ReleaseService {
   }
 
   #emit(to: ReleaseState): void {
-    this.#o.onTransition?.(to);
     for (const listener of this.#listeners) listener(to);
   }
 

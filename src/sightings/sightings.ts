@@ -34,6 +34,7 @@ export class SightingService {
   readonly #audit: AuditLog;
   readonly #vault: VaultStore;
   readonly #now: () => Date;
+  #fingerprintKey: Promise<{ keyId: string; key: Buffer }> | undefined;
 
   constructor(options: { store: Store; audit: AuditLog; vault: VaultStore; now?: () => Date }) {
     this.#store = options.store;
@@ -42,13 +43,21 @@ export class SightingService {
     this.#now = options.now ?? (() => new Date());
   }
 
-  /** The HMAC key agents fingerprint with (sealed in the vault; created on first use). */
-  async fingerprintKey(): Promise<{ keyId: string; key: Buffer }> {
-    let key = await this.#vault.get(FINGERPRINT_KEY);
-    if (key === undefined) {
-      await this.#vault.put(FINGERPRINT_KEY, randomBytes(32));
-      key = (await this.#vault.get(FINGERPRINT_KEY))!;
-    }
+  /**
+   * The HMAC key agents fingerprint with (sealed in the vault; created on first use, by whichever
+   * instance is first). Opened once per process: it never changes, and every tarball scan needs it.
+   */
+  fingerprintKey(): Promise<{ keyId: string; key: Buffer }> {
+    this.#fingerprintKey ??= this.#openFingerprintKey().catch((error: unknown) => {
+      this.#fingerprintKey = undefined;
+      throw error;
+    });
+    return this.#fingerprintKey;
+  }
+
+  async #openFingerprintKey(): Promise<{ keyId: string; key: Buffer }> {
+    await this.#vault.putIfAbsent(FINGERPRINT_KEY, randomBytes(32));
+    const key = (await this.#vault.get(FINGERPRINT_KEY))!;
     // The id names the key without revealing it: first bytes of its own HMAC over a constant.
     return { keyId: createHmac('sha256', key).update('pubgate scan key id').digest('hex').slice(0, 16), key };
   }

@@ -34,6 +34,25 @@ export class VaultStore {
       .execute();
   }
 
+  /**
+   * Seals and stores `plaintext` under `name` only if no value exists yet; true when this call
+   * stored it. Two instances creating the same secret at once end up with one value.
+   */
+  async putIfAbsent(name: string, plaintext: Buffer): Promise<boolean> {
+    const sealed = JSON.stringify(sealSecret(this.#masterKey, name, plaintext));
+    const result = await this.#store.db
+      .insertInto('vault_secrets')
+      .values({
+        name,
+        sealed,
+        master_key_id: masterKeyIdOf(this.#masterKey),
+        updated_at: this.#now().toISOString(),
+      })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
   /** Opens the secret `name`, or undefined when none is stored. Callers zero the buffer after use. */
   async get(name: string): Promise<Buffer | undefined> {
     const row = await this.#store.db
