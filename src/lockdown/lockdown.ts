@@ -150,10 +150,10 @@ export class LockdownService {
       });
     });
     let rejected = 0;
-    for (const release of [
-      ...(await this.#releases.list({ state: 'awaiting_approval', limit: 10_000 })),
-      ...(await this.#releases.list({ state: 'approved', limit: 10_000 })),
-    ]) {
+    for (const release of await this.#releases.list({
+      states: ['awaiting_approval', 'approved'],
+      limit: 100_000,
+    })) {
       const inScope = target.startsWith('identity:')
         ? release.requester.id === target.slice('identity:'.length)
         : matchesPackage(target, release.package);

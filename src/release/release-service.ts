@@ -406,6 +406,8 @@ export class ReleaseService {
   async list(
     filter: {
       state?: ReleaseState;
+      /** Any of these states (e.g. every state that is not final). */
+      states?: readonly ReleaseState[];
       package?: string;
       requesterId?: string;
       limit?: number;
@@ -414,6 +416,8 @@ export class ReleaseService {
   ): Promise<Release[]> {
     let query = this.#o.store.db.selectFrom('releases').selectAll();
     if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+    if (filter.states !== undefined)
+      query = query.where('state', 'in', filter.states.length === 0 ? ['-'] : [...filter.states]);
     if (filter.package !== undefined) query = query.where('package', '=', filter.package);
     if (filter.requesterId !== undefined) query = query.where('requester_id', '=', filter.requesterId);
     const rows = await query

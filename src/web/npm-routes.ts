@@ -7,7 +7,9 @@ import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { AuthError, NotFoundError, PubgateError } from '../errors/index.ts';
 import {
+  FINAL_STATES,
   maxPublishBodyBytes,
+  RELEASE_STATES,
   ReleaseService,
   sha512HexOf,
   validatePublishDocument,
@@ -23,6 +25,9 @@ import { parseNpmPath } from './npm-path.ts';
 import type { WebDeps } from './deps.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
+
+/** States a staged release can be listed in: every state that is not final. */
+const PENDING_STATES = RELEASE_STATES.filter((state) => !FINAL_STATES.has(state));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -322,8 +327,12 @@ async function handleStage(
     const perPage = Math.min(100, Math.max(1, Number(c.req.query('perPage') ?? 100) || 100));
     const pkg = c.req.query('package');
     const all = (
-      await deps.releases.list({ ...(pkg === undefined ? {} : { package: pkg }), limit: 1000 })
-    ).filter((r) => principalCovers(principal, r.package) && !ReleaseService.isFinal(r));
+      await deps.releases.list({
+        ...(pkg === undefined ? {} : { package: pkg }),
+        states: PENDING_STATES,
+        limit: 1000,
+      })
+    ).filter((r) => principalCovers(principal, r.package));
     return c.json({
       items: all.slice(page * perPage, (page + 1) * perPage).map(toStageItem),
       total: all.length,
