@@ -27,7 +27,7 @@ import {
   RELEASE_STATES,
   type PublishLimits,
 } from './release/index.ts';
-import { KeyRing, SqlKeyRingStore } from './signing/index.ts';
+import { openConfiguredKeyRing, type KeyRing, SqlKeyRingStore } from './signing/index.ts';
 import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 import { CredentialService } from './tokens/index.ts';
 import { loadMasterKey, VaultStore } from './vault/index.ts';
@@ -138,10 +138,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     config.store.driver === 'sqlite'
       ? `sqlite:${hostname()}`
       : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const keyRing = new KeyRing({ store: new SqlKeyRingStore(store), masterKey, now });
+  // The first start (or `pubgate init`) creates the gate's signing key: sealed under the master key, or in the token.
+  const keyRing = await openConfiguredKeyRing({
+    settings: config.signing,
+    store: new SqlKeyRingStore(store),
+    masterKey,
+    now,
+  });
   const attestations = new AttestationService({ store, keys: keyRing, audit, now });
-  // The first start (or `pubgate init`) creates the gate's signing key, sealed under the master key.
-  await keyRing.initialize();
   // The lockdown service needs the release service and vice versa: the release service asks through a closure.
   let lockdown: LockdownService | undefined;
   const releases = new ReleaseService({

@@ -84,6 +84,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       { details: { problems } },
     );
   }
+  if (
+    parsed.signing.signer === 'pkcs11' &&
+    (parsed.signing.pkcs11 === undefined ||
+      (parsed.signing.pkcs11.pinFile === undefined && parsed.signing.pkcs11.pinEnv === undefined))
+  ) {
+    const problem = 'signing.pkcs11: required when signing.signer is pkcs11, with pinFile or pinEnv';
+    throw new ConfigError('ERR_CONFIG_INVALID', `invalid configuration:\n  - ${problem}`, {
+      details: { problems: [problem] },
+    });
+  }
   if (parsed.store.driver === 'postgres' && parsed.store.postgresUrl === undefined) {
     throw new ConfigError(
       'ERR_CONFIG_INVALID',
@@ -115,6 +125,23 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     release: parsed.release,
     webauthn: parsed.webauthn,
     policy: parsed.policy,
+    provenance: {
+      ...parsed.provenance,
+      trustedCertificates: parsed.provenance.trustedCertificates.map((p) => resolvePath(base, p)),
+    },
+    signing: {
+      ...parsed.signing,
+      ...(parsed.signing.pkcs11 === undefined
+        ? {}
+        : {
+            pkcs11: {
+              ...parsed.signing.pkcs11,
+              ...(parsed.signing.pkcs11.pinFile === undefined
+                ? {}
+                : { pinFile: resolvePath(base, parsed.signing.pkcs11.pinFile) }),
+            },
+          }),
+    },
     trustedPublishers: parsed.trustedPublishers as unknown as TrustedPublisherConfig[],
     oidc: parsed.oidc,
     log: parsed.log,

@@ -70,3 +70,5 @@ export type {
 } from './build-provenance.ts';
 export { verifyBuildProvenance, SLSA_PROVENANCE_V1 } from './build-provenance.ts';
 export { SqlKeyRingStore } from './sql-key-ring-store.ts';
+export type { SigningSettings } from './configured-key-ring.ts';
+export { openConfiguredKeyRing } from './configured-key-ring.ts';
