@@ -1,14 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  createHash,
-  generateKeyPairSync,
-  randomBytes,
-  sign,
-  X509Certificate,
-  type KeyObject,
-} from 'node:crypto';
-import { preAuthEncoding } from './dsse.ts';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   verifyBuildProvenance,
   type TrustedPublisher,
@@ -17,7 +9,12 @@ import {
 import { keySetFromRecords } from './key-set.ts';
 import { generateLocalKey, LocalKeySigner } from './local-key-signer.ts';
 import { createDsseBundle } from './sigstore-bundle.ts';
-import { buildCertificate } from './testing/x509-builder.ts';
+import {
+  makeFulcioish as makeFixtureCertificate,
+  npmProvenanceBundle as fixtureBundle,
+  slsaStatement as fixtureStatement,
+  type Fulcioish,
+} from './testing/provenance-fixture.ts';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const REPO = 'https://github.com/acme/widget';
@@ -40,114 +37,26 @@ const base: Omit<VerifyBuildProvenanceOptions, 'publisher'> = {
   now: NOW,
 };
 
-/** A SLSA provenance v1 statement shaped like GitHub Actions' workflow build type. */
+/** The fixture statement, with overrides of the subject and the workflow identity. */
 function slsaStatement(
   overrides: { name?: string; digest?: string; ref?: string; repository?: string; event?: string } = {},
 ) {
-  return {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [
-      {
-        name: overrides.name ?? 'pkg:npm/%40acme/widget@1.2.3',
-        digest: { sha512: overrides.digest ?? sha512 },
-      },
-    ],
-    predicateType: 'https://slsa.dev/provenance/v1',
-    predicate: {
-      buildDefinition: {
-        buildType: 'https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1',
-        externalParameters: {
-          workflow: { ref: overrides.ref ?? REF, repository: overrides.repository ?? REPO, path: WORKFLOW },
-        },
-        internalParameters: {
-          github: {
-            event_name: overrides.event ?? 'push',
-            repository_id: '1234',
-            repository_owner_id: '99',
-            runner_environment: 'github-hosted',
-          },
-        },
-        resolvedDependencies: [{ uri: `git+${REPO}@${REF}`, digest: { gitCommit: 'c'.repeat(40) } }],
-      },
-      runDetails: {
-        builder: { id: 'https://github.com/actions/runner/github-hosted' },
-        metadata: { invocationId: `${REPO}/actions/runs/1/attempts/1` },
-      },
+  return fixtureStatement(
+    { name: overrides.name ?? 'pkg:npm/%40acme/widget@1.2.3', sha512: overrides.digest ?? sha512 },
+    {
+      ...(overrides.ref === undefined ? {} : { ref: overrides.ref }),
+      ...(overrides.repository === undefined ? {} : { repository: overrides.repository }),
+      ...(overrides.event === undefined ? {} : { event: overrides.event }),
     },
-  };
+  );
 }
 
-interface Fulcioish {
-  caPem: string;
-  leafDer: Buffer;
-  leafKey: KeyObject;
+function makeFulcioish(extensions: Record<string, string> = {}): Fulcioish {
+  return makeFixtureCertificate({ now: NOW, extensions });
 }
 
-/** A self-made CA and a short-lived leaf carrying Fulcio-style extensions for the GitHub workflow identity. */
-function makeFulcioish(extensionOverrides: Record<string, string> = {}): Fulcioish {
-  const ca = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const leaf = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const caDer = buildCertificate({
-    subject: 'pubgate test CA',
-    issuer: 'pubgate test CA',
-    publicKey: ca.publicKey,
-    signingKey: ca.privateKey,
-    notBefore: new Date(NOW.getTime() - 86_400_000),
-    notAfter: new Date(NOW.getTime() + 86_400_000),
-    isCA: true,
-  });
-  const leafDer = buildCertificate({
-    subject: '',
-    issuer: 'pubgate test CA',
-    publicKey: leaf.publicKey,
-    signingKey: ca.privateKey,
-    notBefore: new Date(NOW.getTime() - 60_000),
-    notAfter: new Date(NOW.getTime() + 540_000),
-    serial: 42,
-    sanUri: `${REPO}/${WORKFLOW}@${REF}`,
-    utf8Extensions: {
-      '1.3.6.1.4.1.57264.1.8': 'https://token.actions.githubusercontent.com',
-      '1.3.6.1.4.1.57264.1.9': `${REPO}/${WORKFLOW}@${REF}`,
-      '1.3.6.1.4.1.57264.1.11': 'github-hosted',
-      '1.3.6.1.4.1.57264.1.12': REPO,
-      '1.3.6.1.4.1.57264.1.13': 'c'.repeat(40),
-      '1.3.6.1.4.1.57264.1.14': REF,
-      '1.3.6.1.4.1.57264.1.15': '1234',
-      '1.3.6.1.4.1.57264.1.17': '99',
-      '1.3.6.1.4.1.57264.1.18': `${REPO}/${WORKFLOW}@${REF}`,
-      '1.3.6.1.4.1.57264.1.20': 'push',
-      ...extensionOverrides,
-    },
-  });
-  return { caPem: new X509Certificate(caDer).toString(), leafDer, leafKey: leaf.privateKey };
-}
-
-/** An npm-style provenance bundle: DSSE envelope signed by the leaf, certificate in the verification material. */
 function npmProvenanceBundle(f: Fulcioish, statement: object, version: '0.2' | '0.3' = '0.3') {
-  const payload = Buffer.from(JSON.stringify(statement));
-  const sig = sign('sha256', preAuthEncoding('application/vnd.in-toto+json', payload), {
-    key: f.leafKey,
-    dsaEncoding: 'der',
-  });
-  const rawBytes = f.leafDer.toString('base64');
-  const tlogEntries = [
-    { logIndex: '1', integratedTime: String(Math.floor(NOW.getTime() / 1000)), canonicalizedBody: 'e30=' },
-  ];
-  return {
-    mediaType:
-      version === '0.3'
-        ? 'application/vnd.dev.sigstore.bundle.v0.3+json'
-        : 'application/vnd.dev.sigstore.bundle+json;version=0.2',
-    verificationMaterial:
-      version === '0.3'
-        ? { certificate: { rawBytes }, tlogEntries }
-        : { x509CertificateChain: { certificates: [{ rawBytes }] }, tlogEntries },
-    dsseEnvelope: {
-      payload: payload.toString('base64'),
-      payloadType: 'application/vnd.in-toto+json',
-      signatures: [{ sig: sig.toString('base64'), keyid: '' }],
-    },
-  };
+  return fixtureBundle(f, statement, { version, now: NOW });
 }
 
 void describe('verifyBuildProvenance', () => {
