@@ -24,7 +24,13 @@ export type {
 export { KeyRing, DEFAULT_ROTATION_OVERLAP_MS, isKeyValidAt, toRecord } from './key-ring.ts';
 export { MemoryKeyRingStore } from './memory-key-ring-store.ts';
 export type { Pkcs11Options, Pkcs11PinSource } from './pkcs11-signer.ts';
-export { Pkcs11Signer, openPkcs11Signer, generatePkcs11Key, readPkcs11Pin } from './pkcs11-signer.ts';
+export {
+  Pkcs11Signer,
+  openPkcs11Signer,
+  findPkcs11Key,
+  generatePkcs11Key,
+  readPkcs11Pin,
+} from './pkcs11-signer.ts';
 export type { DsseEnvelope, DsseSignature } from './dsse.ts';
 export { preAuthEncoding, IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
 export type { Statement, StatementSubject } from './statement.ts';
@@ -68,7 +74,7 @@ export type {
   VerifyBuildProvenanceOptions,
   VerifiedBuildProvenance,
 } from './build-provenance.ts';
-export { verifyBuildProvenance, SLSA_PROVENANCE_V1 } from './build-provenance.ts';
+export { verifyBuildProvenance, asProvenanceBundle, SLSA_PROVENANCE_V1 } from './build-provenance.ts';
 export { SqlKeyRingStore } from './sql-key-ring-store.ts';
 export type { SigningSettings } from './configured-key-ring.ts';
 export { openConfiguredKeyRing } from './configured-key-ring.ts';

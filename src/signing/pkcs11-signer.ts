@@ -34,7 +34,18 @@ export interface Pkcs11PinSource {
 /** Reads a PKCS#11 PIN from a file or an environment variable, so it never sits in the config file. */
 export async function readPkcs11Pin(source: Pkcs11PinSource): Promise<string> {
   if (source.pinFile !== undefined) {
-    const pin = (await readFile(source.pinFile, 'utf8')).split(/\r?\n/, 1)[0] ?? '';
+    let text: string;
+    try {
+      text = await readFile(source.pinFile, 'utf8');
+    } catch (error) {
+      // The file system error names the path and errno only; no cause, so nothing of the file travels.
+      const errno = (error as { code?: unknown }).code;
+      throw new SigningError(
+        SIGN_ERROR_CODES.pkcs11,
+        `cannot read the PIN file ${source.pinFile}${typeof errno === 'string' ? ` (${errno})` : ''}`,
+      );
+    }
+    const pin = text.split(/\r?\n/, 1)[0] ?? '';
     if (pin.length === 0)
       throw new SigningError(SIGN_ERROR_CODES.pkcs11, `the PIN file ${source.pinFile} is empty`);
     return pin;
@@ -134,10 +145,16 @@ function openSession(options: Pkcs11Options, readWrite: boolean): Session {
     close: () => {
       if (closed) return;
       closed = true;
-      try {
-        pkcs11.C_Logout(session);
-      } catch {
-        // Another session of this process may have logged out already; login state is per token.
+      // Login state is per token and application, so C_Logout would log out every other session this
+      // process holds on the token (another key's signer) and their private key handles would turn
+      // invalid. Only the module's last session logs out; closing the last session on a token returns
+      // it to public sessions anyway (PKCS#11 v2.40 §5.6, C_CloseSession).
+      if (modules.get(options.modulePath)?.users === 1) {
+        try {
+          pkcs11.C_Logout(session);
+        } catch {
+          // Already logged out: nothing to undo.
+        }
       }
       pkcs11.C_CloseSession(session);
       releaseModule(options.modulePath);
@@ -159,7 +176,8 @@ function findSlot(pkcs11: Pkcs11Module.PKCS11, options: Pkcs11Options): Handle {
   return slot;
 }
 
-function findKey(session: Session, keyClass: number, label: string): Handle {
+// Up to two matches: enough to tell none, one and ambiguous apart.
+function findKeys(session: Session, keyClass: number, label: string): Handle[] {
   const { CKA_CLASS, CKA_LABEL, CKA_KEY_TYPE, CKK_EC } = loadLib();
   const { pkcs11, handle } = session;
   pkcs11.C_FindObjectsInit(handle, [
@@ -168,17 +186,21 @@ function findKey(session: Session, keyClass: number, label: string): Handle {
     { type: CKA_LABEL, value: label },
   ]);
   try {
-    const found = pkcs11.C_FindObjects(handle, 2);
-    if (found.length !== 1) {
-      throw new SigningError(
-        SIGN_ERROR_CODES.pkcs11,
-        `expected one EC key labelled ${label} in the token, found ${found.length}`,
-      );
-    }
-    return found[0]!;
+    return pkcs11.C_FindObjects(handle, 2);
   } finally {
     pkcs11.C_FindObjectsFinal(handle);
   }
+}
+
+function findKey(session: Session, keyClass: number, label: string): Handle {
+  const found = findKeys(session, keyClass, label);
+  if (found.length !== 1) {
+    throw new SigningError(
+      SIGN_ERROR_CODES.pkcs11,
+      `expected one EC key labelled ${label} in the token, found ${found.length}`,
+    );
+  }
+  return found[0]!;
 }
 
 function readPublicKeyPem(session: Session, label: string): string {
@@ -253,6 +275,35 @@ export class Pkcs11Signer implements Signer {
 /** Opens a PKCS#11 signer (see `Pkcs11Signer.open`). */
 export function openPkcs11Signer(options: Pkcs11Options): Promise<Pkcs11Signer> {
   return Promise.resolve().then(() => Pkcs11Signer.open(options));
+}
+
+/**
+ * The public key of the EC key pair labelled `keyLabel` in the token (made by `generatePkcs11Key` or
+ * by the HSM's own tools), or undefined when the token holds no key with that label. A half pair or
+ * two pairs under one label is an `ERR_SIGN_PKCS11`.
+ */
+export function findPkcs11Key(
+  options: Pkcs11Options,
+): Promise<{ keyId: string; publicKeyPem: string } | undefined> {
+  return Promise.resolve().then(() => {
+    const { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY } = loadLib();
+    const session = openSession(options, false);
+    try {
+      const { keyLabel } = options;
+      if (
+        findKeys(session, CKO_PRIVATE_KEY, keyLabel).length === 0 &&
+        findKeys(session, CKO_PUBLIC_KEY, keyLabel).length === 0
+      )
+        return undefined;
+      findKey(session, CKO_PRIVATE_KEY, keyLabel);
+      const publicKeyPem = readPublicKeyPem(session, keyLabel);
+      return { keyId: computeKeyId(publicKeyPem), publicKeyPem };
+    } catch (cause) {
+      throw cause instanceof SigningError ? cause : pkcs11Error(`cannot read key ${options.keyLabel}`, cause);
+    } finally {
+      session.close();
+    }
+  });
 }
 
 /**
