@@ -22,7 +22,7 @@ const root = new URL('../..', import.meta.url).pathname;
 
 /** Options for a test gate. */
 export interface TestGateOptions {
-  readonly upstream?: { url: string; token: string };
+  readonly upstream?: { url: string; token: string; sigstoreAttachment?: string };
   readonly release?: Record<string, number>;
   readonly limits?: Record<string, number>;
   readonly store?: { driver: 'postgres'; postgresUrl: string } | undefined;
@@ -33,6 +33,8 @@ export interface TestGateOptions {
   readonly webauthn?: Record<string, unknown>;
   readonly trustedPublishers?: ReadonlyArray<Record<string, unknown>>;
   readonly oidc?: Record<string, unknown>;
+  readonly provenance?: Record<string, unknown>;
+  readonly signing?: Record<string, unknown>;
 }
 
 /** Writes a config and master key into a fresh folder and returns the config file path. */
@@ -45,13 +47,24 @@ export function writeGateConfig(options: TestGateOptions & { port?: number }): {
     ...(options.masterKeyFile === undefined ? {} : { masterKeyFile: options.masterKeyFile }),
     server: { host: '127.0.0.1', port: options.port ?? 0 },
     ...(options.store === undefined ? {} : { store: options.store }),
-    ...(options.upstream === undefined ? {} : { upstream: { url: options.upstream.url } }),
+    ...(options.upstream === undefined
+      ? {}
+      : {
+          upstream: {
+            url: options.upstream.url,
+            ...(options.upstream.sigstoreAttachment === undefined
+              ? {}
+              : { sigstoreAttachment: options.upstream.sigstoreAttachment }),
+          },
+        }),
     release: { workerIntervalMs: 100, leaseSeconds: 5, ...options.release },
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.policy === undefined ? {} : { policy: options.policy }),
     ...(options.webauthn === undefined ? {} : { webauthn: options.webauthn }),
     ...(options.trustedPublishers === undefined ? {} : { trustedPublishers: options.trustedPublishers }),
     ...(options.oidc === undefined ? {} : { oidc: options.oidc }),
+    ...(options.provenance === undefined ? {} : { provenance: options.provenance }),
+    ...(options.signing === undefined ? {} : { signing: options.signing }),
     log: { level: 'silent' },
   };
   const file = join(dir, 'pubgate.yaml');
