@@ -160,6 +160,30 @@ for (const backend of backendNames())
           'ERR_PUBLISH_LENGTH_MISMATCH',
         );
       });
+      it('refuses a .sigstore attachment that is not JSON, too large, or miscounted', async () => {
+        const t = await packageTarball('b9', '1.0.0');
+        const withSigstore = (data: string, length: number) => {
+          const doc = publishDoc('b9', '1.0.0', t);
+          (doc['_attachments'] as Record<string, unknown>)['b9-1.0.0.sigstore'] = {
+            content_type: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+            data,
+            length,
+          };
+          return doc;
+        };
+        await assertRefused('b9', withSigstore('not json', 8), 'ERR_PUBLISH_BAD_PROVENANCE');
+        await assertRefused('b9', withSigstore('[1,2]', 5), 'ERR_PUBLISH_BAD_PROVENANCE');
+        const huge = JSON.stringify({ pad: 'x'.repeat(300 * 1024) });
+        await assertRefused('b9', withSigstore(huge, huge.length), 'ERR_PUBLISH_BAD_PROVENANCE');
+        // npm counts UTF-16 units; a byte count is accepted too, anything else is not.
+        await assertRefused('b9', withSigstore('{"é":1}', 3), 'ERR_PUBLISH_LENGTH_MISMATCH');
+      });
+      it('refuses a second tarball or any other attachment with ERR_PUBLISH_BAD_ATTACHMENT', async () => {
+        const t = await packageTarball('b10', '1.0.0');
+        const doc = publishDoc('b10', '1.0.0', t);
+        (doc['_attachments'] as Record<string, unknown>)['b10-1.0.1.tgz'] = { data: '', length: 0 };
+        await assertRefused('b10', doc, 'ERR_PUBLISH_BAD_ATTACHMENT');
+      });
       it('refuses a wrong dist.integrity with ERR_PUBLISH_INTEGRITY_MISMATCH', async () => {
         const t = await packageTarball('b3', '1.0.0');
         const other = await packageTarball('b3', '1.0.0', [{ name: 'package/extra.js', content: 'x' }]);

@@ -23,6 +23,19 @@ const policy: PolicyConfig = {
 };
 
 describe('policy', () => {
+  it('requires build provenance where a rule or the default says so', () => {
+    const strict: PolicyConfig = {
+      ...policy,
+      rules: [{ packages: ['@acme/strict'], provenance: 'require', exposure: [] }, ...policy.rules],
+    };
+    const input = { weeklyDownloads: undefined, installScriptsChanged: false };
+    assert.equal(evaluatePolicy(strict, { ...input, package: '@acme/strict' }).provenance, 'require');
+    assert.equal(evaluatePolicy(strict, { ...input, package: '@acme/tool' }).provenance, 'optional');
+    assert.equal(
+      evaluatePolicy({ ...strict, provenance: 'require' }, { ...input, package: 'left-pad' }).provenance,
+      'require',
+    );
+  });
   it('applies the default to packages no rule covers', () => {
     const d = evaluatePolicy(policy, {
       package: 'left-pad',

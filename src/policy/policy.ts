@@ -18,12 +18,15 @@ export interface PolicyConfig {
   readonly publishMode?: 'gate' | 'jit';
   /** Secrets found in a tarball: block the release, or warn the approvers. */
   readonly secrets?: 'block' | 'warn';
+  /** Build provenance: verified whenever present; `require` refuses releases without it. */
+  readonly provenance?: 'optional' | 'require';
   readonly rules: ReadonlyArray<{
     readonly packages: readonly string[];
     readonly approvers?: number | undefined;
     readonly group?: string | undefined;
     readonly installScripts?: InstallScriptsMode | undefined;
     readonly publishMode?: 'gate' | 'jit' | undefined;
+    readonly provenance?: 'optional' | 'require' | undefined;
     readonly exposure: ReadonlyArray<{ readonly weeklyDownloadsAbove: number; readonly approvers: number }>;
   }>;
   readonly weeklyDownloads: Readonly<Record<string, number>>;
@@ -48,6 +51,8 @@ export interface Decision {
   readonly exposureTier: string;
   readonly policyVersion: string;
   readonly publishMode: 'gate' | 'jit';
+  /** Whether the release must carry verified build provenance. */
+  readonly provenance: 'optional' | 'require';
 }
 
 /** A stable version id of the policy: sha256 of its canonical JSON, 16 hex. */
@@ -110,5 +115,6 @@ export function evaluatePolicy(policy: PolicyConfig, input: PolicyInput): Decisi
     exposureTier: tier,
     policyVersion: policyVersionOf(policy),
     publishMode,
+    provenance: rule?.provenance ?? policy.provenance ?? 'optional',
   };
 }

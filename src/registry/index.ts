@@ -6,8 +6,9 @@ export type {
   VersionState,
   TarballResponse,
   BlobStore,
+  SigstoreAttachmentMode,
 } from './registry.ts';
-export { tarballFileName, gateTarballUrl } from './registry.ts';
+export { tarballFileName, gateTarballUrl, resolveSigstoreAttachment } from './registry.ts';
 export { NpmHttpRegistry } from './npm-http-registry.ts';
 export type { NpmHttpRegistryOptions } from './npm-http-registry.ts';
 export { LocalRegistry } from './local-registry.ts';

@@ -30,6 +30,16 @@ function escapeName(name: string): string {
   return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
 }
 
+function mediaTypeOf(bundleText: string): string {
+  try {
+    const parsed = JSON.parse(bundleText) as { mediaType?: unknown };
+    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
+  } catch {
+    // Stored bundles were parsed at staging; fall through to the generic type.
+  }
+  return 'application/json';
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -161,6 +171,16 @@ export class NpmHttpRegistry implements Registry {
           data: input.tarball.toString('base64'),
           length: input.tarball.length,
         },
+        // npm's shape for provenance: the bundle as JSON text, its length in UTF-16 units.
+        ...(input.sigstore === undefined
+          ? {}
+          : {
+              [`${input.name}-${input.version}.sigstore`]: {
+                content_type: mediaTypeOf(input.sigstore),
+                data: input.sigstore,
+                length: input.sigstore.length,
+              },
+            }),
       },
     });
     const response = await this.#fetch('publish', escapeName(input.name), {

@@ -10,6 +10,25 @@ export interface PublishInput {
   readonly tarball: Buffer;
   /** `sha512-<base64>`. */
   readonly integrity: string;
+  /** A Sigstore bundle (JSON text) to send as the `<name>-<version>.sigstore` attachment. */
+  readonly sigstore?: string;
+}
+
+/** Which `.sigstore` attachment goes upstream with a release. */
+export type SigstoreAttachmentMode = 'build-provenance' | 'release-attestation' | 'none';
+
+/**
+ * Resolves the `upstream.sigstoreAttachment` setting. `auto` forwards build provenance to
+ * registry.npmjs.org, which verifies and keeps it, and sends nothing elsewhere: Verdaccio 6 refuses a
+ * publish document with more than one attachment, and npmjs accepts only Sigstore public-good provenance.
+ */
+export function resolveSigstoreAttachment(
+  setting: SigstoreAttachmentMode | 'auto',
+  upstreamUrl: string | undefined,
+): SigstoreAttachmentMode {
+  if (setting !== 'auto') return setting;
+  if (upstreamUrl === undefined) return 'none';
+  return new URL(upstreamUrl).hostname === 'registry.npmjs.org' ? 'build-provenance' : 'none';
 }
 
 /** How a publish ended. */

@@ -5,17 +5,42 @@
  * every upstream publish it verifies that attestation against the bytes it is about to send.
  */
 import {
+  asProvenanceBundle,
   RELEASE_PREDICATE_TYPE,
   signReleaseAttestation,
   verifyRelease,
   type KeyRing,
+  type ReleaseCheck,
   type ReleaseCheckResult,
   type SigstoreBundleJson,
 } from '../signing/index.ts';
 import type { AuditLog } from '../auditlog/index.ts';
 import { IntegrityError } from '../errors/index.ts';
 import type { Store } from '../store/index.ts';
-import { sha512HexOf, type Release } from './release-service.ts';
+import { sha512HexOf, type CheckResult, type Release } from './release-service.ts';
+
+/** A release check as the attestation records it; build provenance says what was verified and what not. */
+function toAttestedCheck(check: CheckResult): ReleaseCheck {
+  const result: ReleaseCheckResult = check.ok ? 'pass' : 'fail';
+  if (check.name !== 'build-provenance') return { name: check.name, result };
+  const d = (check.details ?? {}) as {
+    present?: boolean;
+    kind?: string;
+    keyId?: string;
+    identity?: Record<string, string>;
+    certificateChainVerified?: boolean;
+  };
+  if (d.present !== true)
+    return { name: check.name, result: 'skipped', details: 'no build provenance attached' };
+  const id = d.identity ?? {};
+  const who = [id['repository'], id['workflowPath'], id['ref'], id['commit']].filter(Boolean).join(' ');
+  const signer = d.kind === 'build-key' ? `build key ${d.keyId ?? '?'}` : 'certificate';
+  const chain =
+    d.kind === 'certificate'
+      ? `; chain ${d.certificateChainVerified === true ? 'verified' : 'not verified'}; transparency log not checked`
+      : '';
+  return { name: check.name, result, details: `${signer}: ${who}${chain}`.slice(0, 500) };
+}
 
 /** Signs, stores, serves and checks release attestations. */
 export class AttestationService {
@@ -46,21 +71,33 @@ export class AttestationService {
     return row === undefined ? undefined : (JSON.parse(row.bundle) as SigstoreBundleJson);
   }
 
-  /** The attestation of the published package@version, or undefined. */
+  /**
+   * The attestation of the published package@version, or undefined; with the build provenance that
+   * came with the release (as a bundle), when there was one.
+   */
   async forVersion(
     name: string,
     version: string,
-  ): Promise<{ releaseId: string; bundle: SigstoreBundleJson } | undefined> {
+  ): Promise<
+    { releaseId: string; bundle: SigstoreBundleJson; buildProvenance?: SigstoreBundleJson } | undefined
+  > {
     const row = await this.#store.db
       .selectFrom('attestations')
-      .select(['release_id', 'bundle'])
-      .where('package', '=', name)
-      .where('version', '=', version)
-      .orderBy('created_at', 'desc')
+      .innerJoin('releases', 'releases.id', 'attestations.release_id')
+      .select(['attestations.release_id', 'attestations.bundle', 'releases.manifest'])
+      .where('attestations.package', '=', name)
+      .where('attestations.version', '=', version)
+      .orderBy('attestations.created_at', 'desc')
       .executeTakeFirst();
-    return row === undefined
-      ? undefined
-      : { releaseId: row.release_id, bundle: JSON.parse(row.bundle) as SigstoreBundleJson };
+    if (row === undefined) return undefined;
+    const { provenance } = JSON.parse(row.manifest) as { provenance?: string };
+    return {
+      releaseId: row.release_id,
+      bundle: JSON.parse(row.bundle) as SigstoreBundleJson,
+      ...(provenance === undefined
+        ? {}
+        : { buildProvenance: asProvenanceBundle(JSON.parse(provenance)) as SigstoreBundleJson }),
+    };
   }
 
   /** Signs the attestation of an approved release once; returns the stored bundle. */
@@ -119,7 +156,7 @@ export class AttestationService {
                 },
           checks: release.checks
             .filter((c) => c.name !== 'diff' && c.name !== 'request' && c.name !== 'policy')
-            .map((c) => ({ name: c.name, result: (c.ok ? 'pass' : 'fail') as ReleaseCheckResult })),
+            .map(toAttestedCheck),
           times: {
             requestedAt: release.createdAt,
             approvedAt: approvedEvent?.at ?? this.#now().toISOString(),

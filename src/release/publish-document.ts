@@ -29,7 +29,15 @@ export interface ValidatedPublish {
   readonly sha512Hex: string;
   readonly shasum: string;
   readonly inspection: TarballInspection;
+  /**
+   * The `<name>-<version>.sigstore` attachment (`npm publish --provenance` / `--provenance-file`, or a
+   * DSSE envelope from a build key), parsed but not yet verified; `text` is exactly what was received.
+   */
+  readonly provenance?: { readonly bundle: Record<string, unknown>; readonly text: string };
 }
+
+/** Largest accepted provenance attachment (npm's bundles are a few KB). */
+export const MAX_PROVENANCE_BYTES = 256 * 1024;
 
 const FORBIDDEN_KEYS = new Set(['__proto__']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -187,9 +195,16 @@ export async function validatePublishDocument(
     fail('ERR_PUBLISH_BAD_TAG', 'the dist-tag does not point at the published version');
 
   const expectedAttachment = `${name}-${version}.tgz`;
+  const provenanceAttachment = `${name}-${version}.sigstore`;
   const keys = Object.keys(attachments);
-  if (keys.length !== 1 || keys[0] !== expectedAttachment) {
-    fail('ERR_PUBLISH_BAD_ATTACHMENT', `expected exactly one attachment named ${expectedAttachment}`);
+  if (
+    !keys.includes(expectedAttachment) ||
+    keys.some((k) => k !== expectedAttachment && k !== provenanceAttachment)
+  ) {
+    fail(
+      'ERR_PUBLISH_BAD_ATTACHMENT',
+      `expected the attachment ${expectedAttachment}, and at most ${provenanceAttachment} beside it`,
+    );
   }
   const attachment = attachments[expectedAttachment];
   if (!isRecord(attachment) || typeof attachment['data'] !== 'string')
@@ -197,6 +212,9 @@ export async function validatePublishDocument(
   const data = attachment['data'];
   if (data.length % 4 !== 0 || !BASE64.test(data))
     fail('ERR_PUBLISH_BAD_BASE64', 'the attachment data is not canonical base64');
+  const provenance = keys.includes(provenanceAttachment)
+    ? parseProvenanceAttachment(attachments[provenanceAttachment])
+    : undefined;
   if (body.length - data.length > limits.manifestBytes)
     fail(
       'ERR_PUBLISH_MANIFEST_TOO_LARGE',
@@ -242,5 +260,36 @@ export async function validatePublishDocument(
     sha512Hex: sha512.toString('hex'),
     shasum,
     inspection,
+    ...(provenance === undefined ? {} : { provenance }),
   };
+}
+
+/**
+ * npm sends the bundle as JSON text (not base64) with `length` counted in UTF-16 units; a build key's
+ * bare DSSE envelope is accepted as well and wrapped by the verifier.
+ */
+function parseProvenanceAttachment(attachment: unknown): { bundle: Record<string, unknown>; text: string } {
+  if (!isRecord(attachment) || typeof attachment['data'] !== 'string')
+    fail('ERR_PUBLISH_BAD_PROVENANCE', 'the .sigstore attachment has no data');
+  const text = attachment['data'];
+  if (Buffer.byteLength(text) > MAX_PROVENANCE_BYTES)
+    fail(
+      'ERR_PUBLISH_BAD_PROVENANCE',
+      `the .sigstore attachment is larger than ${MAX_PROVENANCE_BYTES} bytes`,
+    );
+  const length = attachment['length'];
+  if (length !== undefined && length !== text.length && length !== Buffer.byteLength(text))
+    fail('ERR_PUBLISH_LENGTH_MISMATCH', 'the .sigstore attachment length field does not match its data');
+  let bundle: unknown;
+  try {
+    bundle = JSON.parse(text);
+  } catch {
+    fail(
+      'ERR_PUBLISH_BAD_PROVENANCE',
+      'the .sigstore attachment is not JSON (npm sends the bundle as JSON text)',
+    );
+  }
+  if (!isRecord(bundle))
+    fail('ERR_PUBLISH_BAD_PROVENANCE', 'the .sigstore attachment is not a Sigstore bundle or DSSE envelope');
+  return { bundle, text };
 }

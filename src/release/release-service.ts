@@ -9,7 +9,7 @@ import type { AuditLog } from '../auditlog/index.ts';
 import { AuthError, ConflictError, NotFoundError, PubgateError } from '../errors/index.ts';
 import semver from 'semver';
 import { evaluatePolicy, type Decision, type PolicyConfig } from '../policy/index.ts';
-import type { Registry } from '../registry/index.ts';
+import type { Registry, SigstoreAttachmentMode } from '../registry/index.ts';
 import type { Db, ReleasesTable, Store } from '../store/index.ts';
 import { hashToken } from '../tokens/index.ts';
 import type { BlobStore } from './blob-store.ts';
@@ -17,6 +17,7 @@ import { validatePublishDocument, type PublishLimits, type ValidatedPublish } fr
 import { FINAL_STATES, statesLeadingTo, type ReleaseState } from './states.ts';
 import { diffPackages, installScriptsChanged, type PackageDiff, type PackageSnapshot } from './diff.ts';
 import { inspectTarball } from './tarball.ts';
+import type { ProvenanceSubject } from './provenance.ts';
 
 /** Who asked for a release. */
 export interface Requester {
@@ -81,6 +82,10 @@ export interface ReleaseServiceOptions {
     ensure(release: Release): Promise<unknown>;
     verifyBeforePublish(release: Release, tarball: Buffer): Promise<void>;
   };
+  /** Which `.sigstore` attachment goes upstream with each release (default none). */
+  readonly sigstoreAttachment?: SigstoreAttachmentMode;
+  /** Verifies attached build provenance (`ERR_PROVENANCE_*`); without it, provenance is refused. */
+  readonly checkProvenance?: (subject: ProvenanceSubject) => Promise<CheckResult>;
   /** Throws `ERR_LOCKDOWN` when a lockdown covers the package or identity (the kill switch). */
   readonly assertOpen?: (what: { package?: string; identity?: string }) => Promise<void>;
   /** Called with every secret found (the gate revokes leaked pubgate credentials). */
@@ -233,10 +238,37 @@ export class ReleaseService {
         { details: { reasons: decision.reasons } },
       );
     }
+    const provenance = await this.#checkProvenance(validated, options, decision);
     const blob = await this.#o.blobs.put(validated.tarball);
     if (blob !== validated.sha512Hex)
       throw new PubgateError('ERR_BLOB_CORRUPT', 'blob store returned a different digest');
-    return this.#hold(validated, options, diff, decision, found);
+    return this.#hold(validated, options, diff, decision, found, provenance);
+  }
+
+  /** The `build-provenance` check: verified when attached, required when the policy says so. */
+  async #checkProvenance(
+    validated: ValidatedPublish,
+    options: SubmitOptions,
+    decision: Decision,
+  ): Promise<CheckResult> {
+    if (validated.provenance === undefined) {
+      if (decision.provenance === 'require') {
+        throw new AuthError(
+          'ERR_POLICY_PROVENANCE_REQUIRED',
+          `the release policy requires build provenance for ${validated.name}: publish from CI with \`npm publish --provenance\` (or \`--provenance-file\`), or attach a statement signed by a registered build key`,
+        );
+      }
+      return { name: 'build-provenance', ok: true, details: { present: false } };
+    }
+    if (this.#o.checkProvenance === undefined)
+      throw new AuthError('ERR_PROVENANCE_UNSUPPORTED', 'this gate cannot verify build provenance');
+    return this.#o.checkProvenance({
+      name: validated.name,
+      version: validated.version,
+      sha512Hex: validated.sha512Hex,
+      bundle: validated.provenance.bundle,
+      workload: options.workload,
+    });
   }
 
   /** The highest published version below `version`, with its files, for the diff; undefined when none or unreadable. */
@@ -277,6 +309,7 @@ export class ReleaseService {
     diff: PackageDiff,
     decision: Decision,
     found: readonly SecretFinding[],
+    provenance: CheckResult,
   ): Promise<Release> {
     const now = this.#now();
     const id = randomUUID();
@@ -310,6 +343,7 @@ export class ReleaseService {
           })),
         },
       },
+      provenance,
       {
         name: 'request',
         ok: true,
@@ -332,7 +366,12 @@ export class ReleaseService {
       channel: options.channel,
       requester_kind: options.requester.kind,
       requester_id: options.requester.id,
-      manifest: JSON.stringify({ manifest: validated.manifest, access: validated.access }),
+      manifest: JSON.stringify({
+        manifest: validated.manifest,
+        access: validated.access,
+        // Kept exactly as received: it may go upstream with the package.
+        ...(validated.provenance === undefined ? {} : { provenance: validated.provenance.text }),
+      }),
       checks: JSON.stringify(checks),
       reason: null,
       created_at: now.toISOString(),
@@ -661,9 +700,10 @@ export class ReleaseService {
   }
 
   async #publishClaimed(row: ReleasesTable): Promise<boolean> {
-    const { manifest, access } = JSON.parse(row.manifest) as {
+    const { manifest, access, provenance } = JSON.parse(row.manifest) as {
       manifest: Record<string, unknown>;
       access: string | null;
+      provenance?: string;
     };
     try {
       // The kill switch wins over an approval that came before it.
@@ -672,6 +712,7 @@ export class ReleaseService {
       const tarball = await this.#o.blobs.get(sha512HexOf(row.integrity));
       // The gate re-verifies its own signed attestation against these exact bytes before they leave.
       await this.#o.attestations?.verifyBeforePublish(toRelease(row), tarball);
+      const sigstore = await this.#sigstoreAttachment(toRelease(row), provenance);
       const outcome = await this.#o.registry.publish({
         name: row.package,
         version: row.version,
@@ -680,6 +721,7 @@ export class ReleaseService {
         manifest,
         tarball,
         integrity: row.integrity,
+        ...(sigstore === undefined ? {} : { sigstore }),
       });
       await this.#finishPublish(
         row,
@@ -731,6 +773,15 @@ export class ReleaseService {
       );
       return false;
     }
+  }
+
+  /** The `.sigstore` attachment for the upstream, as configured: the build's provenance as received, or our attestation. */
+  async #sigstoreAttachment(release: Release, provenance: string | undefined): Promise<string | undefined> {
+    const mode = this.#o.sigstoreAttachment ?? 'none';
+    if (mode === 'build-provenance') return provenance;
+    if (mode === 'release-attestation' && this.#o.attestations !== undefined)
+      return JSON.stringify(await this.#o.attestations.ensure(release));
+    return undefined;
   }
 
   async #finishPublish(

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  asProvenanceBundle,
   verifyBuildProvenance,
   type TrustedPublisher,
   type VerifyBuildProvenanceOptions,
@@ -171,6 +172,21 @@ void describe('verifyBuildProvenance', () => {
       }
     });
 
+    void it('refuses another commit than the one the publisher pins with ERR_VERIFY_IDENTITY_MISMATCH', async () => {
+      const f = makeFulcioish();
+      await assert.rejects(
+        verifyBuildProvenance(npmProvenanceBundle(f, slsaStatement()), {
+          ...base,
+          publisher: { ...publisher, commit: 'd'.repeat(40) },
+        }),
+        (e: { code: string; details: { fields: string[] } }) => {
+          assert.equal(e.code, 'ERR_VERIFY_IDENTITY_MISMATCH');
+          assert.deepEqual(e.details.fields, ['commit']);
+          return true;
+        },
+      );
+    });
+
     void it('refuses a statement whose workflow disagrees with its certificate with ERR_VERIFY_IDENTITY_MISMATCH', async () => {
       const f = makeFulcioish();
       await assert.rejects(
@@ -232,6 +248,22 @@ void describe('verifyBuildProvenance', () => {
       });
       assert.equal(result.kind, 'build-key');
       assert.equal(result.keyId, record.keyId);
+    });
+
+    void it('accepts the bare DSSE envelope of a build key, as a build may send it', async () => {
+      const { bundle, record } = await keyed(slsaStatement());
+      const result = await verifyBuildProvenance(asProvenanceBundle(bundle.dsseEnvelope), {
+        ...base,
+        publisher,
+        buildKeys: keySetFromRecords([record]),
+      });
+      assert.equal(result.keyId, record.keyId);
+      // The verifier wraps it itself, too.
+      await verifyBuildProvenance(bundle.dsseEnvelope, {
+        ...base,
+        publisher,
+        buildKeys: keySetFromRecords([record]),
+      });
     });
 
     void it('refuses a key not registered for the publisher with ERR_VERIFY_KEY_UNKNOWN', async () => {

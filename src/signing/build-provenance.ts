@@ -30,7 +30,7 @@ export interface TrustedPublisher {
   /** OIDC issuer, e.g. `https://token.actions.githubusercontent.com` (checked for certificates). */
   readonly issuer: string;
   /** Source repository URL, e.g. `https://github.com/acme/widget`. */
-  readonly repository: string;
+  readonly repository?: string;
   /** Immutable repository id (GitHub `repository_id`). */
   readonly repositoryId?: string;
   /** Immutable owner id (GitHub `repository_owner_id`). */
@@ -43,6 +43,8 @@ export interface TrustedPublisher {
   readonly environment?: string;
   /** Required runner environment, e.g. `github-hosted`. */
   readonly runnerEnvironment?: string;
+  /** The source commit (when the gate knows the exact run, from its OIDC token's `sha`). */
+  readonly commit?: string;
 }
 
 /** Identity claims read from the certificate or the statement, normalised. */
@@ -97,7 +99,7 @@ export async function verifyBuildProvenance(
 ): Promise<VerifiedBuildProvenance> {
   if (!isSha512Hex(options.sha512)) throw new TypeError('sha512 must be 128 lowercase hex characters');
   const parsed = parseDsseBundle(
-    bundle,
+    asProvenanceBundle(bundle),
     new Set([SIGSTORE_BUNDLE_V03_MEDIA_TYPE, SIGSTORE_BUNDLE_V02_MEDIA_TYPE]),
   );
   const now = options.now ?? new Date();
@@ -186,6 +188,22 @@ export async function verifyBuildProvenance(
     ...(keyId === undefined ? {} : { keyId }),
     certificateChainVerified,
     transparencyLogVerified: false,
+  };
+}
+
+/**
+ * A build key's bare DSSE envelope (`{payloadType, payload, signatures: [{keyid, sig}]}`) becomes a
+ * v0.3 bundle whose key hint is the signature's keyid; anything else is returned as it is.
+ */
+export function asProvenanceBundle(value: unknown): unknown {
+  if (!isPlainObject(value) || value.mediaType !== undefined || !Array.isArray(value.signatures))
+    return value;
+  const first: unknown = value.signatures[0];
+  const keyid = isPlainObject(first) && typeof first.keyid === 'string' ? first.keyid : '';
+  return {
+    mediaType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: { publicKey: { hint: keyid } },
+    dsseEnvelope: { payloadType: value.payloadType, payload: value.payload, signatures: value.signatures },
   };
 }
 
@@ -283,6 +301,7 @@ function assertPublisher(
   need('workflowPath', identity.workflowPath, publisher.workflowPath);
   need('environment', identity.environment, publisher.environment);
   need('runnerEnvironment', identity.runnerEnvironment, publisher.runnerEnvironment);
+  need('commit', identity.commit, publisher.commit);
   if (publisher.refs !== undefined && !publisher.refs.some((pattern) => matchesRef(identity.ref, pattern)))
     mismatches.push('ref');
   if (identity.trigger !== undefined && GITHUB_EVENTS_REFUSED.has(identity.trigger))

@@ -55,6 +55,8 @@ const byPrefix: ReadonlyArray<readonly [string, number]> = [
   ['ERR_WEBAUTHN_', 403],
   ['ERR_ENROL_', 403],
   ['ERR_UPSTREAM_', 502],
+  ['ERR_PROVENANCE_', 403],
+  ['ERR_POLICY_', 403],
 ];
 
 /** Errors of a database that is down or restarting: the answer is 503 (try again), not 500. */

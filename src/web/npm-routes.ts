@@ -279,7 +279,12 @@ async function handleSpecial(
     const found = await deps.attestations.forVersion(spec.slice(0, at), spec.slice(at + 1));
     if (found === undefined)
       throw new NotFoundError('ERR_ATTESTATION_NOT_FOUND', `no attestation for ${spec}`);
-    return c.json(toNpmAttestationsResponse([found.bundle]));
+    // The gate's release attestation first, then the build's provenance as it arrived.
+    return c.json(
+      toNpmAttestationsResponse(
+        found.buildProvenance === undefined ? [found.bundle] : [found.bundle, found.buildProvenance],
+      ),
+    );
   }
   if (head === 'package' && rest.at(-1) === 'visibility' && method === 'GET') {
     // Provenance is the gate's own signed attestation; npm's Sigstore provenance needs the public-good

@@ -4,6 +4,7 @@
  * used: its format differs per issuer and GitHub lets repositories customise it, so parsing it would
  * trust a string the repository shapes. Only immutable ids and exact claim values decide.
  */
+import { createPublicKey } from 'node:crypto';
 import { assertIssuerUrl } from './jose-adapter.ts';
 
 /** The CI systems whose token shapes pubgate knows. */
@@ -49,6 +50,11 @@ export interface TrustedPublisherConfig {
   readonly claims: TrustedPublisherClaims;
   /** Accept jobs on self-hosted runners (default false). */
   readonly allowSelfHosted?: boolean;
+  /**
+   * Public keys (PEM, EC P-256) with which this publisher's builds sign DSSE provenance statements,
+   * as an alternative to npm's certificate-signed provenance.
+   */
+  readonly buildKeys?: readonly string[];
 }
 
 /** A problem in a list of trusted publishers, with the path of the bad field. */
@@ -159,10 +165,19 @@ function validatePublisher(
   };
   if (!isRecord(entry)) return add([], 'must be an object');
   for (const key of Object.keys(entry)) {
-    if (!['packages', 'provider', 'issuer', 'audience', 'claims', 'allowSelfHosted'].includes(key))
+    if (
+      !['packages', 'provider', 'issuer', 'audience', 'claims', 'allowSelfHosted', 'buildKeys'].includes(key)
+    )
       add([key], 'unknown field');
   }
-  const { packages, provider, issuer, audience, claims, allowSelfHosted } = entry;
+  const { packages, provider, issuer, audience, claims, allowSelfHosted, buildKeys } = entry;
+  if (buildKeys !== undefined) {
+    if (!Array.isArray(buildKeys)) add(['buildKeys'], 'must be a list of PEM public keys');
+    else
+      buildKeys.forEach((pem: unknown, i) => {
+        if (!isP256PublicKeyPem(pem)) add(['buildKeys', i], 'must be an EC P-256 public key in PEM');
+      });
+  }
 
   if (!Array.isArray(packages) || packages.length === 0)
     add(['packages'], 'must list at least one package pattern');
@@ -297,6 +312,17 @@ export function matchesClaim(name: string, expected: string | number, actual: st
   const prefix = pinned.slice(0, -1);
   if (!actual.startsWith(prefix)) return false;
   return !WORKFLOW_REF_CLAIMS.has(name) || !actual.slice(prefix.length).includes('@');
+}
+
+function isP256PublicKeyPem(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length > 4096 || !value.includes('-----BEGIN PUBLIC KEY-----'))
+    return false;
+  try {
+    const key = createPublicKey(value);
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
