@@ -139,11 +139,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       ? `sqlite:${hostname()}`
       : `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   // The first start (or `pubgate init`) creates the gate's signing key: sealed under the master key, or in the token.
-  const keyRing = await openConfiguredKeyRing({
+  const { ring: keyRing, close: closeKeyRing } = await openConfiguredKeyRing({
     settings: config.signing,
     store: new SqlKeyRingStore(store),
     masterKey,
     now,
+    logger,
   });
   const attestations = new AttestationService({ store, keys: keyRing, audit, now });
   // The lockdown service needs the release service and vice versa: the release service asks through a closure.
@@ -252,6 +253,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     close: async () => {
       // The key ring keeps no copy of the master key beyond this buffer's life.
       masterKey.fill(0);
+      await closeKeyRing();
       await store.close();
     },
   };

@@ -13,6 +13,7 @@ export { LocalKeySigner, generateLocalKey } from './local-key-signer.ts';
 export type {
   KeyRecord,
   KeyCustody,
+  KeyCustodyKind,
   StoredKey,
   KeyRingStore,
   KeyLookup,
@@ -76,5 +77,12 @@ export type {
 } from './build-provenance.ts';
 export { verifyBuildProvenance, asProvenanceBundle, SLSA_PROVENANCE_V1 } from './build-provenance.ts';
 export { SqlKeyRingStore } from './sql-key-ring-store.ts';
-export type { SigningSettings } from './configured-key-ring.ts';
-export { openConfiguredKeyRing } from './configured-key-ring.ts';
+export type {
+  SigningSettings,
+  Pkcs11Settings,
+  SigningNotices,
+  OpenConfiguredKeyRingOptions,
+  ConfiguredKeyRing,
+  RotateConfiguredKeyRingOptions,
+} from './configured-key-ring.ts';
+export { openConfiguredKeyRing, rotateConfiguredKeyRing } from './configured-key-ring.ts';

@@ -27,6 +27,10 @@ export type KeyCustody =
   | { readonly kind: 'sealed'; readonly sealed: SealedSecret }
   | { readonly kind: 'pkcs11'; readonly label: string };
 
+/** Where a key's private half lives, without the sealed blob: what `pubgate keys list` shows. */
+export type KeyCustodyKind =
+  { readonly kind: 'sealed' } | { readonly kind: 'pkcs11'; readonly label: string };
+
 /** What the key-ring store persists: the public record and the custody of the private key. */
 export interface StoredKey extends KeyRecord {
   readonly custody: KeyCustody;
@@ -147,6 +151,13 @@ export class KeyRing implements KeyLookup {
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
     const key = await this.#store.get(keyId);
     return key === undefined ? undefined : toRecord(key);
+  }
+
+  /** Where the key's private half lives (sealed here, or a PKCS#11 label), or undefined for an unknown key. */
+  async getCustody(keyId: string): Promise<KeyCustodyKind | undefined> {
+    const key = await this.#store.get(keyId);
+    if (key === undefined) return undefined;
+    return key.custody.kind === 'pkcs11' ? { kind: 'pkcs11', label: key.custody.label } : { kind: 'sealed' };
   }
 
   /** Every key's public record, oldest first (what `/keys` serves). */
