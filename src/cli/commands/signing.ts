@@ -5,7 +5,13 @@ import type { Command } from 'commander';
 import { PubgateError, UpstreamError, ValidationError } from '../../errors/index.ts';
 import { NpmHttpRegistry } from '../../registry/index.ts';
 import { inspectTarball } from '../../release/index.ts';
-import { keySetFromJson, verifyRelease, type KeyLookup } from '../../signing/index.ts';
+import {
+  keySetFromJson,
+  rotateConfiguredKeyRing,
+  verifyRelease,
+  type KeyCustodyKind,
+  type KeyLookup,
+} from '../../signing/index.ts';
 import { EXIT } from '../exit-codes.ts';
 import { parseDuration, say, sayJson, withApp, withConfigOption } from '../context.ts';
 
@@ -96,6 +102,11 @@ function fail(error: unknown, json: boolean): void {
   process.exitCode = EXIT.negative;
 }
 
+function describeCustody(custody: KeyCustodyKind | undefined): string {
+  if (custody === undefined) return 'unknown';
+  return custody.kind === 'pkcs11' ? `pkcs11:${custody.label}` : 'local';
+}
+
 /** Registers the signing commands. */
 export function registerSigningCommands(program: Command): void {
   const keys = program.command('keys').description("The gate's release-signing keys.");
@@ -106,12 +117,17 @@ export function registerSigningCommands(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (options: { config?: string; json?: boolean }) => {
     await withApp(options, async (app) => {
-      const list = await app.keyRing.listKeys();
+      const list = await Promise.all(
+        (await app.keyRing.listKeys()).map(async (k) => ({
+          ...k,
+          custody: await app.keyRing.getCustody(k.keyId),
+        })),
+      );
       if (options.json === true) sayJson(list);
       else
         for (const k of list)
           say(
-            `${k.keyId}  from ${k.notBefore}  until ${k.notAfter ?? '-'}${k.retiredAt === undefined ? '' : `  RETIRED ${k.retiredAt}`}`,
+            `${k.keyId}  ${describeCustody(k.custody)}  from ${k.notBefore}  until ${k.notAfter ?? '-'}${k.retiredAt === undefined ? '' : `  RETIRED ${k.retiredAt}`}`,
           );
     });
   });
@@ -119,22 +135,42 @@ export function registerSigningCommands(program: Command): void {
     keys
       .command('rotate')
       .description(
-        'Create a new signing key; the previous one stays valid for the overlap so verifiers can follow.',
+        'Create a new signing key where signing.signer keeps it (sealed locally, or in the PKCS#11 token);\n' +
+          'the previous one stays valid for the overlap so verifiers can follow.',
       )
-      .option('--overlap <duration>', 'how long the old key stays valid (e.g. 7d)', '7d'),
-  ).action(async (options: { config?: string; overlap: string }) => {
+      .option(
+        '--overlap <duration>',
+        'how long the old key stays valid (e.g. 7d; default signing.rotationOverlapSeconds)',
+      )
+      .option(
+        '--label <label>',
+        'pkcs11: CKA_LABEL of the new key pair (default <keyLabel>-<UTC time>); a pair the token already holds under it is used',
+      ),
+  ).action(async (options: { config?: string; overlap?: string; label?: string }) => {
     await withApp(options, async (app) => {
-      const { current, previous } = await app.keyRing.rotate({
-        overlapMs: parseDuration(options.overlap) * 1000,
+      const overlapSeconds =
+        options.overlap === undefined
+          ? app.config.signing.rotationOverlapSeconds
+          : parseDuration(options.overlap);
+      const { current, previous } = await rotateConfiguredKeyRing({
+        settings: app.config.signing,
+        ring: app.keyRing,
+        overlapMs: overlapSeconds * 1000,
+        ...(options.label === undefined ? {} : { label: options.label }),
       });
+      const custody = await app.keyRing.getCustody(current.keyId);
       await app.audit.append({
         actor: 'cli:admin',
         action: 'keys.rotated',
         subject: `key:${current.keyId}`,
-        data: { previous: previous.map((p) => p.keyId), overlap: options.overlap },
+        data: {
+          previous: previous.map((p) => p.keyId),
+          overlapSeconds,
+          custody: describeCustody(custody),
+        },
       });
       say(
-        `new signing key ${current.keyId}; ${previous.length} previous key(s) valid until ${previous.map((p) => p.notAfter).join(', ') || '-'}`,
+        `new signing key ${current.keyId} (${describeCustody(custody)}); ${previous.length} previous key(s) valid until ${previous.map((p) => p.notAfter).join(', ') || '-'}`,
       );
     });
   });
