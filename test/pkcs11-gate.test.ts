@@ -296,6 +296,31 @@ void describe('the gate with signing.signer pkcs11 (SoftHSM2)', { skip }, () => 
     }
   });
 
+  void it('makes a new token key pair on a start where the configured one was retired', async () => {
+    const retiring = writeSigningConfig({ pinEnv: 'PUBGATE_TEST_HSM_PIN', keyLabel: 'retiring' });
+    cleanup.push(retiring.dir);
+    process.env.PUBGATE_TEST_HSM_PIN = USER_PIN;
+    try {
+      const config = loadConfig({ file: retiring.file, env: {} });
+      const first = await buildApp(config, { logger: createLogger('silent') });
+      const withdrawn = (await first.keyRing.activeKey())!;
+      await first.keyRing.retire(withdrawn.keyId);
+      await first.close();
+      const restarted = await buildApp(config, { logger: createLogger('silent') });
+      try {
+        const active = (await restarted.keyRing.activeKey())!;
+        assert.notEqual(active.keyId, withdrawn.keyId);
+        const custody = await restarted.keyRing.getCustody(active.keyId);
+        assert.match(custody?.kind === 'pkcs11' ? custody.label : '', /^retiring-\d{8}T\d{6}Z$/);
+        assert.equal((await restarted.keyRing.activeSigner()).keyId, active.keyId);
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      delete process.env.PUBGATE_TEST_HSM_PIN;
+    }
+  });
+
   void it('refuses to start with a wrong PIN (ERR_SIGN_PKCS11) and never prints the PIN', async () => {
     const wrong = writeSigningConfig({ pinEnv: 'PUBGATE_TEST_HSM_PIN', keyLabel: KEY_LABEL });
     cleanup.push(wrong.dir);

@@ -89,7 +89,7 @@ export async function openConfiguredKeyRing(
     if (active === undefined) {
       active =
         settings.signer === 'pkcs11'
-          ? await ring.initialize(await adoptOrGenerateTokenKey(ring, requireToken(token), undefined))
+          ? await ring.initialize(await firstTokenKey(ring, requireToken(token), options.now()))
           : await ring.initialize();
     }
     const custody = await ring.getCustody(active.keyId);
@@ -137,7 +137,7 @@ export async function rotateConfiguredKeyRing(
   }
   const token = requireToken(settings.pkcs11 === undefined ? undefined : new TokenSessions(settings.pkcs11));
   try {
-    const label = options.label ?? `${settings.pkcs11!.keyLabel}-${toLabelTime(options.now ?? new Date())}`;
+    const label = options.label ?? toRotatedLabel(token.keyLabel, options.now ?? new Date());
     const hsmKey = await adoptOrGenerateTokenKey(ring, token, label);
     // Proves the private half is there and usable before verifiers are told to trust the key.
     await token.signer(label);
@@ -148,25 +148,35 @@ export async function rotateConfiguredKeyRing(
 }
 
 /**
- * The token's key pair under `label` (default the configured `keyLabel`), generated when absent.
- * A key the ring already knows is refused: registering it again would revive a rotated-out key.
+ * The first key when none is active: the configured `keyLabel` pair, generated when absent. When
+ * that pair is already in the ring (it expired or was retired), a new pair named as rotation names
+ * it, as the local signer makes a new key; a start that refused would also stop `keys rotate`.
+ */
+async function firstTokenKey(ring: KeyRing, token: TokenSessions, now: Date): Promise<HsmKeyReference> {
+  const found = await token.find(token.keyLabel);
+  if (found === undefined || (await ring.getKey(found.keyId)) === undefined)
+    return adoptOrGenerateTokenKey(ring, token, token.keyLabel);
+  return adoptOrGenerateTokenKey(ring, token, toRotatedLabel(token.keyLabel, now));
+}
+
+/**
+ * The token's key pair under `label`, generated when absent. A key the ring already knows is
+ * refused: registering it again would revive a rotated-out or retired key.
  */
 async function adoptOrGenerateTokenKey(
   ring: KeyRing,
   token: TokenSessions,
-  label: string | undefined,
+  label: string,
 ): Promise<HsmKeyReference> {
-  const keyLabel = label ?? token.keyLabel;
-  const found = await token.find(keyLabel);
+  const found = await token.find(label);
   if (found !== undefined && (await ring.getKey(found.keyId)) !== undefined) {
     throw new SigningError(
       SIGN_ERROR_CODES.keyUnusable,
-      `the token's key ${keyLabel} (${found.keyId}) is already in the key ring (expired or retired); ` +
-        'make a new one with `pubgate keys rotate` (or `--label <new label>`)',
+      `the token's key ${label} (${found.keyId}) is already in the key ring; choose another --label`,
     );
   }
-  const key = found ?? (await token.generate(keyLabel));
-  return { label: keyLabel, publicKeyPem: key.publicKeyPem };
+  const key = found ?? (await token.generate(label));
+  return { label, publicKeyPem: key.publicKeyPem };
 }
 
 function warnOnCustodyMismatch(
@@ -192,12 +202,12 @@ function requireToken(token: TokenSessions | undefined): TokenSessions {
   return token;
 }
 
-// 2025-03-14T10:15:00.123Z → 20250314T101500Z: sortable, and valid in any token's CKA_LABEL.
-function toLabelTime(at: Date): string {
-  return at
+// <keyLabel>-20250314T101500Z for 2025-03-14T10:15:00.123Z: sortable, and valid in any token's CKA_LABEL.
+function toRotatedLabel(keyLabel: string, at: Date): string {
+  return `${keyLabel}-${at
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')
-    .replace(/[-:]/g, '');
+    .replace(/[-:]/g, '')}`;
 }
 
 /**
