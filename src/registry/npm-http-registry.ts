@@ -40,6 +40,19 @@ function mediaTypeOf(bundleText: string): string {
   return 'application/json';
 }
 
+/** An entry of npm's keys endpoint, bounded so a hostile upstream cannot inflate ours. */
+function isNpmKey(value: unknown): value is Record<string, unknown> {
+  if (!isRecord(value)) return false;
+  const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
+  return (
+    text(value['keyid'], 200) &&
+    text(value['key'], 2000) &&
+    text(value['keytype'], 64) &&
+    text(value['scheme'], 64) &&
+    (value['expires'] === null || text(value['expires'], 64))
+  );
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -81,6 +94,27 @@ export class NpmHttpRegistry implements Registry {
         { cause },
       );
     }
+  }
+
+  #keys: { readonly at: number; readonly keys: readonly Record<string, unknown>[] } | undefined;
+
+  async npmSigningKeys(): Promise<readonly Record<string, unknown>[]> {
+    // Keys change rarely: asked at most once an hour, or every five minutes while the upstream fails.
+    const now = Date.now();
+    if (this.#keys !== undefined && now - this.#keys.at < (this.#keys.keys.length > 0 ? 3_600_000 : 300_000))
+      return this.#keys.keys;
+    let keys: Record<string, unknown>[] = [];
+    try {
+      const response = await this.#fetch('keys', '-/npm/v1/keys', {
+        headers: { accept: 'application/json' },
+      });
+      const body: unknown = response.ok ? await response.json() : (await response.body?.cancel(), undefined);
+      if (isRecord(body) && Array.isArray(body['keys'])) keys = body['keys'].filter(isNpmKey).slice(0, 20);
+    } catch {
+      // No keys from the upstream: only the gate's own are served.
+    }
+    this.#keys = { at: now, keys };
+    return keys;
   }
 
   async #packumentRaw(name: string): Promise<Record<string, unknown> | undefined> {

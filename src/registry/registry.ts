@@ -57,6 +57,11 @@ export interface Registry {
    * integrity (a retry after a crash), throws `ERR_UPSTREAM_VERSION_CONFLICT` when it exists with other bytes.
    */
   publish(input: PublishInput): Promise<PublishOutcome>;
+  /**
+   * The upstream's own registry-signature keys (npm's `/-/npm/v1/keys` shape), which the gate serves
+   * beside its own so the upstream's `dist.signatures` still verify through it. Empty when it has none.
+   */
+  npmSigningKeys?(): Promise<readonly Readonly<Record<string, unknown>>[]>;
 }
 
 /** The file name npm gives a tarball: unscoped name, dash, version. */

@@ -7,9 +7,11 @@
 import {
   asProvenanceBundle,
   RELEASE_PREDICATE_TYPE,
+  signNpmRegistrySignature,
   signReleaseAttestation,
   verifyRelease,
   type KeyRing,
+  type NpmRegistrySignature,
   type ReleaseCheck,
   type ReleaseCheckResult,
   type SigstoreBundleJson,
@@ -164,6 +166,12 @@ export class AttestationService {
         },
       },
     });
+    // The same key vouches for the release in npm's own terms: `npm audit signatures` checks this one.
+    const registrySignature = await signNpmRegistrySignature(signer, {
+      name: release.package,
+      version: release.version,
+      integrity: release.integrity,
+    });
     const now = this.#now().toISOString();
     await this.#store.transaction(async (tx) => {
       const inserted = await tx
@@ -175,6 +183,7 @@ export class AttestationService {
           key_id: signer.keyId,
           bundle: JSON.stringify(bundle),
           created_at: now,
+          registry_signature: JSON.stringify(registrySignature),
         })
         .onConflict((oc) => oc.column('release_id').doNothing())
         .executeTakeFirst();
@@ -189,6 +198,34 @@ export class AttestationService {
     });
     // Another instance may have signed first; the stored one is the attestation.
     return (await this.get(release.id))!;
+  }
+
+  /**
+   * Adds the gate's npm registry signature to each version of a packument that the gate released with
+   * exactly that integrity. Versions that did not pass the gate get none, so `npm audit signatures`
+   * against the gate reports them as missing a signature: it doubles as a bypass detector.
+   */
+  async addRegistrySignatures(name: string, packument: Record<string, unknown>): Promise<void> {
+    const versions = packument['versions'];
+    if (typeof versions !== 'object' || versions === null) return;
+    const rows = await this.#store.db
+      .selectFrom('attestations')
+      .innerJoin('releases', 'releases.id', 'attestations.release_id')
+      .select(['attestations.version', 'attestations.registry_signature', 'releases.integrity'])
+      .where('attestations.package', '=', name)
+      .where('attestations.registry_signature', 'is not', null)
+      .execute();
+    for (const row of rows) {
+      if (!Object.hasOwn(versions, row.version)) continue;
+      const entry = (versions as Record<string, unknown>)[row.version];
+      if (typeof entry !== 'object' || entry === null) continue;
+      const manifest = entry as Record<string, unknown>;
+      const dist = (manifest['dist'] ?? {}) as Record<string, unknown>;
+      if (dist['integrity'] !== row.integrity) continue;
+      const signature = JSON.parse(row.registry_signature!) as NpmRegistrySignature;
+      const existing = Array.isArray(dist['signatures']) ? (dist['signatures'] as unknown[]) : [];
+      manifest['dist'] = { ...dist, signatures: [...existing, signature] };
+    }
   }
 
   /** Verifies a release's attestation against the exact bytes about to be published; throws `ERR_VERIFY_*`. */

@@ -284,4 +284,10 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
         .execute();
     },
   },
+  '0006_registry_signatures': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // npm's registry signature ({keyid, sig} over `<name>@<version>:<integrity>`), made with the attestation.
+      await db.schema.alterTable('attestations').addColumn('registry_signature', 'text').execute();
+    },
+  },
 });

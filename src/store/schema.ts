@@ -241,6 +241,8 @@ export interface AttestationsTable {
   key_id: string;
   bundle: string;
   created_at: string;
+  /** JSON `{keyid, sig}`: npm's registry signature of the release; null for attestations made before it existed. */
+  registry_signature: string | null;
 }
 
 /** Trusted publishers added through the admin API (JSON of the publisher). */

@@ -152,6 +152,7 @@ export async function handleNpm(c: Ctx, deps: WebDeps): Promise<Response> {
 async function sendPackument(c: Ctx, deps: WebDeps, name: string): Promise<Response> {
   const packument = await deps.registry.getPackument(name, deps.baseUrl());
   if (packument === undefined) return c.json({ error: 'Not found', code: 'ERR_NOT_FOUND' }, 404);
+  await deps.attestations.addRegistrySignatures(name, packument);
   return c.json(packument);
 }
 
@@ -264,7 +265,13 @@ async function handleSpecial(
   }
   // npm's registry keys and attestations, in npm's shapes.
   if (head === 'npm' && rest[0] === 'v1' && rest[1] === 'keys' && rest.length === 2 && method === 'GET') {
-    return c.json(toNpmKeysResponse(await deps.attestations.keys.listKeys()));
+    const own = toNpmKeysResponse(await deps.attestations.keys.listKeys());
+    // The upstream's keys too, so signatures it made (npmjs signs every version) verify through the gate.
+    const ids = new Set(own.keys.map((k) => k.keyid));
+    const upstream = ((await deps.registry.npmSigningKeys?.()) ?? []).filter(
+      (k) => !ids.has(String(k['keyid'])),
+    );
+    return c.json({ keys: [...own.keys, ...upstream] });
   }
   if (
     head === 'npm' &&
