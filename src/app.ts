@@ -1,8 +1,9 @@
 /**
  * Wiring: the one place that builds objects from Config. Everything else receives what it needs.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -19,9 +20,16 @@ import {
   type RelyingParty,
 } from './identity/index.ts';
 import type { Config } from './config/index.ts';
-import { LocalRegistry, NpmHttpRegistry, type Registry } from './registry/index.ts';
+import { ConfigError } from './errors/index.ts';
+import {
+  LocalRegistry,
+  NpmHttpRegistry,
+  resolveSigstoreAttachment,
+  type Registry,
+} from './registry/index.ts';
 import {
   AttestationService,
+  checkBuildProvenance,
   FsBlobStore,
   ReleaseService,
   RELEASE_STATES,
@@ -99,10 +107,27 @@ function openStore(config: Config): Store {
     : openSqliteStore(config.store.sqlitePath);
 }
 
+/** A PEM certificate file named in `provenance.trustedCertificates`; a bad one stops the start with a clear error. */
+function readCertificateFile(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    new X509Certificate(pem);
+    return pem;
+  } catch (cause) {
+    const problem = `provenance.trustedCertificates: ${file} is not a readable PEM certificate`;
+    throw new ConfigError('ERR_CONFIG_INVALID', `invalid configuration:\n  - ${problem}`, {
+      cause,
+      details: { problems: [problem] },
+    });
+  }
+}
+
 /** Builds the gate from its configuration: store (migrated), vault, registry, services. */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<MutableApp> {
   const logger = options.logger ?? createLogger(config.log.level);
   const now = options.now ?? (() => new Date());
+  // Read once at start, before anything is opened: the CAs build provenance must chain to, when configured.
+  const trustedCertificates = config.provenance.trustedCertificates.map(readCertificateFile);
   const masterKey = loadMasterKey(config.masterKeyFile);
   const store = openStore(config);
   try {
@@ -149,8 +174,18 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   const attestations = new AttestationService({ store, keys: keyRing, audit, now });
   // The lockdown service needs the release service and vice versa: the release service asks through a closure.
   let lockdown: LockdownService | undefined;
+  // Likewise the trusted publishers, which provenance checks read.
+  let publishers: PublisherRegistry;
   const releases = new ReleaseService({
     attestations,
+    sigstoreAttachment: resolveSigstoreAttachment(config.upstream.sigstoreAttachment, config.upstream.url),
+    checkProvenance: (subject) =>
+      checkBuildProvenance(subject, {
+        trustedCertificates,
+        requireCertificateChain: config.provenance.requireCertificateChain,
+        publishers: () => publishers.active(),
+        now,
+      }),
     assertOpen: async (what) => lockdown?.assertOpen(what),
     store,
     blobs,
@@ -220,7 +255,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     adminsMayApprove: config.policy.adminsMayApprove,
     now,
   });
-  const publishers = new PublisherRegistry({
+  publishers = new PublisherRegistry({
     store,
     audit,
     fromConfig: config.trustedPublishers,
