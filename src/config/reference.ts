@@ -12,19 +12,23 @@ interface Field {
   readonly defaultValue: unknown;
   readonly description: string;
   readonly isGroup: boolean;
+  /** Optional with no default: left out unless the operator writes it (e.g. `signing.pkcs11`). */
+  readonly optional: boolean;
 }
 
-function unwrap(schema: z.ZodType): { inner: z.ZodType; defaultValue: unknown } {
+function unwrap(schema: z.ZodType): { inner: z.ZodType; defaultValue: unknown; optional: boolean } {
   let current: z.ZodType = schema;
   let defaultValue: unknown = undefined;
+  let optional = false;
   for (;;) {
     if (current instanceof z.ZodDefault) {
       defaultValue = (current.def as { defaultValue: unknown }).defaultValue;
       current = current.def.innerType as z.ZodType;
     } else if (current instanceof z.ZodOptional) {
+      optional = true;
       current = current.def.innerType as z.ZodType;
     } else {
-      return { inner: current, defaultValue };
+      return { inner: current, defaultValue, optional: optional && defaultValue === undefined };
     }
   }
 }
@@ -46,7 +50,7 @@ export function listConfigFields(): Field[] {
   const out: Field[] = [];
   const walk = (shape: Record<string, z.ZodType>, prefix: string): void => {
     for (const [key, field] of Object.entries(shape)) {
-      const { inner, defaultValue } = unwrap(field);
+      const { inner, defaultValue, optional } = unwrap(field);
       const path = prefix + key;
       const isGroup = inner instanceof z.ZodObject;
       out.push({
@@ -55,6 +59,7 @@ export function listConfigFields(): Field[] {
         defaultValue: isGroup ? undefined : defaultValue,
         description: field.description ?? '',
         isGroup,
+        optional,
       });
       if (inner instanceof z.ZodObject) walk(inner.shape as Record<string, z.ZodType>, `${path}.`);
     }
@@ -91,14 +96,19 @@ export function renderConfigReference(): string {
 /** The commented YAML that `pubgate init` writes: every field, defaults shown, optional ones commented out. */
 export function renderConfigTemplate(): string {
   const lines = ['# pubgate configuration. Reference: docs/config.md (`pubgate config reference`).', ''];
+  // An optional group with no default is written commented out, with everything inside it.
+  const commented: string[] = [];
   for (const field of listConfigFields()) {
     const depth = field.path.split('.').length - 1;
     const indent = '  '.repeat(depth);
     const key = field.path.split('.').at(-1)!;
+    const off = commented.some((p) => field.path.startsWith(`${p}.`)) ? '# ' : '';
     if (field.description !== '') lines.push(`${indent}# ${field.description}`);
-    if (field.isGroup) lines.push(`${indent}${key}:`);
-    else if (field.defaultValue === undefined) lines.push(`${indent}# ${key}:`);
-    else lines.push(`${indent}${key}: ${JSON.stringify(field.defaultValue)}`);
+    if (field.isGroup) {
+      if (field.optional) commented.push(field.path);
+      lines.push(`${indent}${off || (field.optional ? '# ' : '')}${key}:`);
+    } else if (field.defaultValue === undefined) lines.push(`${indent}# ${key}:`);
+    else lines.push(`${indent}${off}${key}: ${JSON.stringify(field.defaultValue)}`);
   }
   return lines.join('\n') + '\n';
 }
