@@ -188,4 +188,37 @@ describe('signed releases', () => {
     };
     assert.equal(bundle.verificationMaterial.publicKey.hint, current.keyId);
   });
+
+  it('retires a compromised key: what it signed stops verifying until `keys retire --reattest` signs it again', async () => {
+    const config = join(gate.dir, 'pubgate.yaml');
+    const signed = (await gate.app.attestations.forVersion('@acme/signed', '1.0.0'))!;
+    const oldKey = (signed.bundle.verificationMaterial as { publicKey: { hint: string } }).publicKey.hint;
+    const spec = ['verify', '@acme/signed@1.0.0', '--gate', gate.url, '--registry', a.url, '--json'];
+    // The current key cannot be retired: rotate first.
+    const current = (await gate.app.keyRing.activeKey())!.keyId;
+    const refused = await pubgate(['keys', 'retire', current, '--config', config]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /ERR_KEYS_CURRENT/);
+
+    assert.equal((await pubgate(['keys', 'retire', oldKey, '--config', config])).code, 0);
+    const bad = await pubgate(spec);
+    assert.equal(bad.code, 1);
+    assert.equal((JSON.parse(bad.stdout) as { code: string }).code, 'ERR_VERIFY_KEY_RETIRED');
+    // npm's key list drops it too.
+    const npmKeys = (await (await fetch(`${gate.url}/-/npm/v1/keys`)).json()) as {
+      keys: { keyid: string }[];
+    };
+    assert.ok(!npmKeys.keys.some((k) => k.keyid === oldKey));
+
+    const again = await pubgate(['keys', 'retire', oldKey, '--reattest', '--config', config]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /re-attested [1-9]\d* release/);
+    const good = await pubgate(spec);
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    const resigned = (await gate.app.attestations.forVersion('@acme/signed', '1.0.0'))!;
+    assert.equal(
+      (resigned.bundle.verificationMaterial as { publicKey: { hint: string } }).publicKey.hint,
+      current,
+    );
+  });
 });

@@ -106,6 +106,85 @@ export class AttestationService {
   async ensure(release: Release): Promise<SigstoreBundleJson> {
     const existing = await this.get(release.id);
     if (existing !== undefined) return existing;
+    const signed = await this.#sign(release);
+    const now = this.#now().toISOString();
+    await this.#store.transaction(async (tx) => {
+      const inserted = await tx
+        .insertInto('attestations')
+        .values({
+          release_id: release.id,
+          package: release.package,
+          version: release.version,
+          key_id: signed.keyId,
+          bundle: JSON.stringify(signed.bundle),
+          created_at: now,
+          registry_signature: JSON.stringify(signed.registrySignature),
+        })
+        .onConflict((oc) => oc.column('release_id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
+        await this.#audit.appendIn(tx, {
+          actor: 'gate',
+          action: 'release.attested',
+          subject: `release:${release.id}`,
+          data: { keyId: signed.keyId, predicateType: RELEASE_PREDICATE_TYPE, approvers: signed.approvers },
+        });
+      }
+    });
+    // Another instance may have signed first; the stored one is the attestation.
+    return (await this.get(release.id))!;
+  }
+
+  /**
+   * Signs again, with the current key, every attestation that `keyId` made (after that key was
+   * retired as compromised): the same facts from the store, a new signature and signing time.
+   * Returns the release ids re-attested.
+   */
+  async reattestSignedBy(
+    keyId: string,
+    actor: string,
+    load: (id: string) => Promise<Release>,
+  ): Promise<string[]> {
+    const rows = await this.#store.db
+      .selectFrom('attestations')
+      .select('release_id')
+      .where('key_id', '=', keyId)
+      .execute();
+    const done: string[] = [];
+    for (const { release_id: id } of rows) {
+      const signed = await this.#sign(await load(id));
+      await this.#store.transaction(async (tx) => {
+        const updated = await tx
+          .updateTable('attestations')
+          .set({
+            key_id: signed.keyId,
+            bundle: JSON.stringify(signed.bundle),
+            registry_signature: JSON.stringify(signed.registrySignature),
+          })
+          .where('release_id', '=', id)
+          .where('key_id', '=', keyId)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) === 1) {
+          await this.#audit.appendIn(tx, {
+            actor,
+            action: 'release.reattested',
+            subject: `release:${id}`,
+            data: { keyId: signed.keyId, replaces: keyId },
+          });
+          done.push(id);
+        }
+      });
+    }
+    return done;
+  }
+
+  /** The attestation and npm registry signature of a release, signed now with the active key. */
+  async #sign(release: Release): Promise<{
+    keyId: string;
+    bundle: SigstoreBundleJson;
+    registrySignature: NpmRegistrySignature;
+    approvers: number;
+  }> {
     const approvals = await this.#store.db
       .selectFrom('approvals')
       .innerJoin('users', 'users.id', 'approvals.user_id')
@@ -172,32 +251,7 @@ export class AttestationService {
       version: release.version,
       integrity: release.integrity,
     });
-    const now = this.#now().toISOString();
-    await this.#store.transaction(async (tx) => {
-      const inserted = await tx
-        .insertInto('attestations')
-        .values({
-          release_id: release.id,
-          package: release.package,
-          version: release.version,
-          key_id: signer.keyId,
-          bundle: JSON.stringify(bundle),
-          created_at: now,
-          registry_signature: JSON.stringify(registrySignature),
-        })
-        .onConflict((oc) => oc.column('release_id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) {
-        await this.#audit.appendIn(tx, {
-          actor: 'gate',
-          action: 'release.attested',
-          subject: `release:${release.id}`,
-          data: { keyId: signer.keyId, predicateType: RELEASE_PREDICATE_TYPE, approvers: approvals.length },
-        });
-      }
-    });
-    // Another instance may have signed first; the stored one is the attestation.
-    return (await this.get(release.id))!;
+    return { keyId: signer.keyId, bundle, registrySignature, approvers: approvals.length };
   }
 
   /**

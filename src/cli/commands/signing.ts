@@ -7,6 +7,7 @@ import { NpmHttpRegistry } from '../../registry/index.ts';
 import { inspectTarball } from '../../release/index.ts';
 import {
   keySetFromJson,
+  RELEASE_PREDICATE_TYPE,
   rotateConfiguredKeyRing,
   verifyRelease,
   type KeyCustodyKind,
@@ -68,9 +69,10 @@ async function verifyAgainstGate(gate: string, name: string, version: string, ta
   const base = gate.replace(/\/+$/, '');
   const keys: KeyLookup = keySetFromJson(await getJson(`${base}/keys`));
   const attestations = (await getJson(`${base}/-/npm/v1/attestations/${name}@${version}`)) as {
-    attestations: Array<{ bundle: unknown }>;
+    attestations: Array<{ predicateType?: string; bundle: unknown }>;
   };
-  const bundle = attestations.attestations[0]?.bundle;
+  // The gate's own attestation; build provenance may be served beside it.
+  const bundle = attestations.attestations.find((a) => a.predicateType === RELEASE_PREDICATE_TYPE)?.bundle;
   if (bundle === undefined)
     throw new ValidationError('ERR_VERIFY_UNSIGNED', `the gate has no attestation for ${name}@${version}`);
   return verifyRelease({ bundle, artifact: tarball, expected: { name, version }, keys });
@@ -172,6 +174,45 @@ export function registerSigningCommands(program: Command): void {
       say(
         `new signing key ${current.keyId} (${describeCustody(custody)}); ${previous.length} previous key(s) valid until ${previous.map((p) => p.notAfter).join(', ') || '-'}`,
       );
+    });
+  });
+
+  withConfigOption(
+    keys
+      .command('retire')
+      .description(
+        'Withdraw a signing key (e.g. compromised): from then on nothing it signed verifies, whenever it\n' +
+          "claims to have been signed, and it leaves npm's key list. Rotate first: the current key cannot be retired.",
+      )
+      .argument('<keyId>', 'the key id, as `pubgate keys list` shows it (SHA256:...)')
+      .option('--reattest', 'sign every attestation this key made again with the current key'),
+  ).action(async (keyId: string, options: { config?: string; reattest?: boolean }) => {
+    await withApp(options, async (app) => {
+      const key = (await app.keyRing.listKeys()).find((k) => k.keyId === keyId);
+      if (key === undefined)
+        throw new ValidationError(
+          'ERR_KEYS_UNKNOWN',
+          `no signing key ${keyId.slice(0, 80)}; see \`pubgate keys list\``,
+        );
+      if (key.notAfter === null && key.retiredAt === undefined)
+        throw new ValidationError(
+          'ERR_KEYS_CURRENT',
+          `${keyId} is the current signing key; run \`pubgate keys rotate --overlap 0s\` first, then retire it`,
+        );
+      const retired = await app.keyRing.retire(keyId);
+      await app.audit.append({
+        actor: 'cli:admin',
+        action: 'keys.retired',
+        subject: `key:${keyId}`,
+        data: { retiredAt: retired.retiredAt },
+      });
+      say(`retired ${keyId} at ${retired.retiredAt}`);
+      if (options.reattest === true) {
+        const done = await app.attestations.reattestSignedBy(keyId, 'cli:admin', (id) =>
+          app.releases.get(id),
+        );
+        say(`re-attested ${done.length} release(s) with the current key`);
+      }
     });
   });
 
