@@ -189,7 +189,7 @@ function judge(
   } else if (control.kind === 'signing' && !context.signing) {
     status = 'not-wired';
     detail =
-      'release signing (src/signing) is not wired into the gate yet; gate signing keys and attestations appear here once it is';
+      'no gate signing key is in the inventory: start the gate once (or run `pubgate init`) to create it, then report again';
   }
   const newest = [...context.evidence].sort((a, b) => b.seq - a.seq).slice(0, context.limit);
   return {
