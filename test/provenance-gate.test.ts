@@ -18,6 +18,7 @@ import { escapedName, packageTarball, publishDoc } from './support/publish-doc.t
 import { eventually } from './support/net.ts';
 import { startOidcIssuer, type LocalOidcIssuer } from './support/oidc-issuer.ts';
 import { startVerdaccio, type Verdaccio } from './support/verdaccio.ts';
+import { provenanceSection } from '../src/web/ui/pages.ts';
 import {
   makeFulcioish,
   npmProvenanceBundle,
@@ -159,6 +160,10 @@ describe('build provenance at the gate', () => {
     assert.equal(details['certificateChainVerified'], false);
     assert.equal(details['transparencyLogVerified'], false);
     assert.equal((details['identity'] as Record<string, string>)['repositoryId'], '1234');
+    // What approvers see on the release page.
+    const shown = provenanceSection(release);
+    assert.match(shown, /https:\/\/github.com\/acme\/widget/);
+    assert.match(shown, /certificate chain not verified/);
 
     await approve(gate, release.id);
     assert.equal(await finalState(gate, release.id), 'published');

@@ -170,18 +170,53 @@ ${(r.policy.excluded ?? []).length === 0 ? '' : `<tr><th>excluded from approving
 <tr><th>approvals</th><td><strong id="approval-count">${status.approvals.length} of ${status.required}</strong><ul>${status.approvals.map((a) => `<li>${escapeHtml(a.name)} at ${escapeHtml(a.at)} (passkey <code>${escapeHtml(a.credentialId.slice(0, 12))}…</code>)</li>`).join('')}</ul></td></tr>
 <tr><th>checks</th><td>${r.checks
       .filter((c) => c.name !== 'diff' && c.name !== 'policy' && c.name !== 'request')
-      .map(
-        (c) =>
-          `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`,
+      .map((c) =>
+        c.name === 'build-provenance' && (c.details as { present?: unknown } | undefined)?.present !== true
+          ? `<span class="muted">${escapeHtml(c.name)}: none attached</span>`
+          : `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`,
       )
       .join(' · ')}</td></tr>
 ${r.reason === null ? '' : `<tr><th>reason</th><td>${escapeHtml(r.reason)}</td></tr>`}
 </table>
 <h2>Changes against the previous version</h2>${diffSection(diff)}
+<h2>Build provenance</h2>${provenanceSection(r)}
 <h2>Secret scan</h2>${secretSection(r)}
 <h2>Evidence and comments</h2>${evidenceSection(options.evidence ?? [])}${actions}`,
     { person, csrf },
   );
+}
+
+/** Where the build says the bytes came from, and how much of that the gate could check. */
+export function provenanceSection(r: Release): string {
+  const d = r.checks.find((c) => c.name === 'build-provenance')?.details as
+    | {
+        present?: boolean;
+        kind?: string;
+        matched?: string;
+        keyId?: string;
+        identity?: Record<string, string>;
+        certificateChainVerified?: boolean;
+      }
+    | undefined;
+  if (d?.present !== true) return '<p class="muted">no build provenance came with this release</p>';
+  const id = d.identity ?? {};
+  const rows = [
+    ['signed by', d.kind === 'build-key' ? `build key ${d.keyId ?? ''}` : 'signing certificate'],
+    ['repository', id['repository'] ?? ''],
+    ['workflow', id['workflowPath'] ?? ''],
+    ['ref', id['ref'] ?? ''],
+    ['commit', id['commit'] ?? ''],
+    ['matched', d.matched === 'workload' ? 'the CI run that staged this release' : (d.matched ?? '')],
+  ].filter(([, v]) => v !== '');
+  const chain =
+    d.kind !== 'certificate'
+      ? ''
+      : d.certificateChainVerified === true
+        ? '<p class="ok">certificate chain verified against the configured CA</p>'
+        : '<p class="warn">certificate chain not verified (no trusted CA configured); the identity is checked against the trusted publisher only</p>';
+  return `<p class="ok">verified: the subject is this tarball's sha512</p><table>${rows
+    .map(([k, v]) => `<tr><th>${escapeHtml(k!)}</th><td><code>${escapeHtml(v!)}</code></td></tr>`)
+    .join('')}</table>${chain}<p class="muted">the transparency log (Rekor) is not checked offline</p>`;
 }
 
 function secretSection(r: Release): string {
