@@ -66,6 +66,22 @@ describe('jose adapter', () => {
         );
       }
     });
+
+    it('refuses a token spelled with non-zero unused base64url bits, which decodes like the signed one', async () => {
+      const token = await issuer.mint({}, { audience: 'npm:localhost' });
+      assert.doesNotThrow(() => decodeUnverifiedJwt(token));
+      const [h, p, sig] = token.split('.') as [string, string, string];
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      // The last character of a 256-byte (RS256) or 64-byte (ES256) signature carries unused low bits.
+      const last = alphabet.indexOf(sig.at(-1)!);
+      const twin = `${sig.slice(0, -1)}${alphabet[last ^ 1]}`;
+      assert.deepEqual(
+        Buffer.from(twin, 'base64url'),
+        Buffer.from(sig, 'base64url'),
+        'same bytes, other text',
+      );
+      assert.throws(() => decodeUnverifiedJwt(`${h}.${p}.${twin}`), hasCode('ERR_OIDC_MALFORMED'));
+    });
   });
 
   describe('RemoteJwksProvider', () => {

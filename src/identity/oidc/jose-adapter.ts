@@ -65,7 +65,13 @@ export function decodeUnverifiedJwt(token: string): UnverifiedJwt {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
     throw refuse('malformed', 'the token is not a compact JWS of acceptable size');
   }
-  const [header, payload] = token.split('.') as [string, string, string];
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  // One token, one spelling: base64url whose unused final bits are set decodes to the same bytes, so
+  // without this a signed token would have several accepted texts (jose decodes leniently).
+  for (const segment of [header, payload, signature]) {
+    if (Buffer.from(segment, 'base64url').toString('base64url') !== segment)
+      throw refuse('malformed', 'the token is not canonical base64url');
+  }
   return { header: decodeSegment(header, 'header'), payload: decodeSegment(payload, 'payload') };
 }
 
