@@ -404,6 +404,30 @@ describe('passkeys and approvals (Chromium, virtual authenticator)', () => {
       assert.equal((await gate.app.approvals.status(b)).approvals.length, 0);
     });
 
+    it("refuses another approver's genuine assertion presented in one's own session (ERR_WEBAUTHN_WRONG_USER)", async () => {
+      const carol = people['carol']!;
+      const dave = people['dave']!;
+      // Carol's session gets the challenge; Dave's authenticator signs it (a relayed or phished assertion).
+      const options = await carol.post(`/ui/api/releases/${b}/options`, { decision: 'approve' });
+      assert.equal(options.status, 200);
+      const daves = await dave.page.evaluate(
+        async ({ optionsJSON }) => {
+          // Without allowCredentials the authenticator offers its own discoverable passkey: Dave's.
+          const { allowCredentials: _mine, ...anyone } = optionsJSON as Record<string, unknown>;
+          const lib = (
+            globalThis as unknown as {
+              SimpleWebAuthnBrowser: { startAuthentication(o: { optionsJSON: unknown }): Promise<unknown> };
+            }
+          ).SimpleWebAuthnBrowser;
+          return lib.startAuthentication({ optionsJSON: anyone });
+        },
+        { optionsJSON: options.body },
+      );
+      const result = await carol.post(`/ui/api/releases/${b}/decide`, { response: daves });
+      assert.equal(result.body['code'], 'ERR_WEBAUTHN_WRONG_USER');
+      assert.equal((await gate.app.approvals.status(b)).approvals.length, 0);
+    });
+
     it('refuses a replayed assertion (ERR_WEBAUTHN_CHALLENGE_REPLAYED)', async () => {
       const dave = people['dave']!;
       const response = await dave.assertion(`/ui/api/releases/${b}/options`, { decision: 'approve' });
