@@ -40,6 +40,39 @@ function mediaTypeOf(bundleText: string): string {
   return 'application/json';
 }
 
+/** An npm keys document is a few hundred bytes per key; past this it is not read at all. */
+const MAX_KEYS_BYTES = 1024 * 1024;
+
+/** The body as text, or undefined once it grows past `max` bytes. */
+async function readBounded(response: Response, max: number): Promise<string | undefined> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Only npm's five fields of a key are served on. */
+function npmKeyFields(key: Record<string, unknown>): Record<string, unknown> {
+  return {
+    expires: key['expires'],
+    keyid: key['keyid'],
+    keytype: key['keytype'],
+    scheme: key['scheme'],
+    key: key['key'],
+  };
+}
+
 /** An entry of npm's keys endpoint, bounded so a hostile upstream cannot inflate ours. */
 function isNpmKey(value: unknown): value is Record<string, unknown> {
   if (!isRecord(value)) return false;
@@ -97,23 +130,37 @@ export class NpmHttpRegistry implements Registry {
   }
 
   #keys: { readonly at: number; readonly keys: readonly Record<string, unknown>[] } | undefined;
+  #keysInFlight: Promise<readonly Record<string, unknown>[]> | undefined;
 
-  async npmSigningKeys(): Promise<readonly Record<string, unknown>[]> {
-    // Keys change rarely: asked at most once an hour, or every five minutes while the upstream fails.
+  npmSigningKeys(): Promise<readonly Record<string, unknown>[]> {
+    // Keys change rarely: asked at most once an hour, or every five minutes while the upstream fails;
+    // concurrent callers share one request.
     const now = Date.now();
     if (this.#keys !== undefined && now - this.#keys.at < (this.#keys.keys.length > 0 ? 3_600_000 : 300_000))
-      return this.#keys.keys;
+      return Promise.resolve(this.#keys.keys);
+    this.#keysInFlight ??= this.#fetchKeys().finally(() => {
+      this.#keysInFlight = undefined;
+    });
+    return this.#keysInFlight;
+  }
+
+  async #fetchKeys(): Promise<readonly Record<string, unknown>[]> {
     let keys: Record<string, unknown>[] = [];
     try {
-      const response = await this.#fetch('keys', '-/npm/v1/keys', {
-        headers: { accept: 'application/json' },
+      const response = await fetch(`${this.#options.url}/-/npm/v1/keys`, {
+        headers: { accept: 'application/json', 'user-agent': 'pubgate/0.1' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(Math.min(5_000, this.#options.timeoutMs)),
       });
-      const body: unknown = response.ok ? await response.json() : (await response.body?.cancel(), undefined);
-      if (isRecord(body) && Array.isArray(body['keys'])) keys = body['keys'].filter(isNpmKey).slice(0, 20);
+      const text = response.ok ? await readBounded(response, MAX_KEYS_BYTES) : undefined;
+      if (!response.ok) await response.body?.cancel();
+      const body: unknown = text === undefined ? undefined : JSON.parse(text);
+      if (isRecord(body) && Array.isArray(body['keys']))
+        keys = body['keys'].filter(isNpmKey).slice(0, 20).map(npmKeyFields);
     } catch {
-      // No keys from the upstream: only the gate's own are served.
+      // No keys from the upstream (down, slow, too large, not JSON): only the gate's own are served.
     }
-    this.#keys = { at: now, keys };
+    this.#keys = { at: Date.now(), keys };
     return keys;
   }
 
@@ -147,7 +194,10 @@ export class NpmHttpRegistry implements Registry {
         if (!isRecord(manifest) || !isRecord(manifest['dist'])) continue;
         const dist = manifest['dist'];
         if (typeof dist['tarball'] === 'string') {
-          const file = new URL(dist['tarball']).pathname.split('/').pop() ?? '';
+          // One malformed URL in the upstream's document must not take the whole package down.
+          const file = URL.canParse(dist['tarball'])
+            ? (new URL(dist['tarball']).pathname.split('/').pop() ?? '')
+            : '';
           dist['tarball'] = gateTarballUrl(gateBase, name, file);
         }
       }

@@ -89,6 +89,7 @@ export class AttestationService {
       .select(['attestations.release_id', 'attestations.bundle', 'releases.manifest'])
       .where('attestations.package', '=', name)
       .where('attestations.version', '=', version)
+      .where('releases.state', '=', 'published')
       .orderBy('attestations.created_at', 'desc')
       .executeTakeFirst();
     if (row === undefined) return undefined;
@@ -145,10 +146,13 @@ export class AttestationService {
     actor: string,
     load: (id: string) => Promise<Release>,
   ): Promise<string[]> {
+    // Releases still on their way are re-attested too: the gate re-verifies before it publishes.
     const rows = await this.#store.db
       .selectFrom('attestations')
-      .select('release_id')
-      .where('key_id', '=', keyId)
+      .innerJoin('releases', 'releases.id', 'attestations.release_id')
+      .select('attestations.release_id')
+      .where('attestations.key_id', '=', keyId)
+      .where('releases.state', 'in', ['approved', 'publishing', 'published'])
       .execute();
     const done: string[] = [];
     for (const { release_id: id } of rows) {
@@ -268,6 +272,9 @@ export class AttestationService {
       .select(['attestations.version', 'attestations.registry_signature', 'releases.integrity'])
       .where('attestations.package', '=', name)
       .where('attestations.registry_signature', 'is not', null)
+      // Only what the gate actually published: an approved release that then failed or was locked
+      // down must not lend its signature to the same bytes arriving upstream around the gate.
+      .where('releases.state', '=', 'published')
       .execute();
     for (const row of rows) {
       if (!Object.hasOwn(versions, row.version)) continue;

@@ -25,4 +25,9 @@ export { diffPackages, installScriptsChanged, INSTALL_SCRIPTS } from './diff.ts'
 export type { PackageDiff, PackageSnapshot } from './diff.ts';
 export { AttestationService } from './attestations.ts';
 export type { ProvenanceSettings, ProvenanceSubject } from './provenance.ts';
-export { checkBuildProvenance, publisherFromConfig, publisherFromWorkload } from './provenance.ts';
+export {
+  buildKeyIds,
+  checkBuildProvenance,
+  publisherFromConfig,
+  publisherFromWorkload,
+} from './provenance.ts';

@@ -17,19 +17,22 @@ describe('trusted publishers in the terms of a provenance certificate', () => {
       },
     });
     assert.deepEqual(p, {
-      issuer: 'https://token.actions.githubusercontent.com',
-      repository: 'https://github.com/acme/widget',
-      repositoryId: '1234',
-      repositoryOwnerId: '99',
-      workflowPath: '.github/workflows/release.yml',
-      refs: ['refs/tags/v*'],
-      environment: 'release',
-      runnerEnvironment: 'github-hosted',
+      uncheckable: [],
+      publisher: {
+        issuer: 'https://token.actions.githubusercontent.com',
+        repository: 'https://github.com/acme/widget',
+        repositoryId: '1234',
+        repositoryOwnerId: '99',
+        workflowPath: '.github/workflows/release.yml',
+        refs: ['refs/tags/v*'],
+        environment: 'release',
+        runnerEnvironment: 'github-hosted',
+      },
     });
   });
 
   it('lets an explicit ref claim win, and pins no runner when self-hosted runners are allowed', () => {
-    const p = publisherFromConfig({
+    const { publisher: p } = publisherFromConfig({
       packages: ['x'],
       provider: 'github',
       issuer: 'https://ghe.example/_services/token',
@@ -47,7 +50,7 @@ describe('trusted publishers in the terms of a provenance certificate', () => {
     assert.equal(p.runnerEnvironment, undefined);
   });
 
-  it('reads a GitLab publisher: project path, ids, and a bare ref as a branch or tag', () => {
+  it('reads a GitLab publisher: project path, ids, the CI file and ref from ci_config_ref_uri, hosted runners by default', () => {
     const p = publisherFromConfig({
       packages: ['x'],
       provider: 'gitlab',
@@ -58,16 +61,48 @@ describe('trusted publishers in the terms of a provenance certificate', () => {
         namespace_id: 7,
         project_path: 'group/x',
         ref: 'v*',
+        ref_type: 'tag',
         ci_config_ref_uri: 'gitlab.com/group/x//.gitlab-ci.yml@refs/tags/v*',
       },
     });
     assert.deepEqual(p, {
-      issuer: 'https://gitlab.com',
-      repository: 'https://gitlab.com/group/x',
-      repositoryId: '42',
-      repositoryOwnerId: '7',
-      refs: ['refs/heads/v*', 'refs/tags/v*'],
+      uncheckable: [],
+      publisher: {
+        issuer: 'https://gitlab.com',
+        repository: 'https://gitlab.com/group/x',
+        repositoryId: '42',
+        repositoryOwnerId: '7',
+        buildConfigUri: 'https://gitlab.com/group/x//.gitlab-ci.yml@refs/tags/v*',
+        refs: ['refs/tags/v*'],
+        refPrefix: 'refs/tags/',
+        runnerEnvironment: 'gitlab-hosted',
+      },
     });
+  });
+
+  it('maps job_workflow_ref, event_name, ref_type and repository_owner; names claims a certificate cannot show', () => {
+    const { publisher, uncheckable } = publisherFromConfig({
+      packages: ['x'],
+      provider: 'github',
+      issuer: 'https://token.actions.githubusercontent.com/acme-enterprise',
+      audience: 'a',
+      claims: {
+        repository_id: '1',
+        repository_owner: 'acme',
+        job_workflow_ref: 'acme/shared/.github/workflows/publish.yml@refs/heads/main',
+        event_name: 'release',
+        ref_type: 'tag',
+        repository_visibility: 'private',
+      },
+    });
+    assert.equal(publisher.repositoryPrefix, 'https://github.com/acme/');
+    assert.equal(
+      publisher.buildSignerUri,
+      'https://github.com/acme/shared/.github/workflows/publish.yml@refs/heads/main',
+    );
+    assert.equal(publisher.trigger, 'release');
+    assert.equal(publisher.refPrefix, 'refs/tags/');
+    assert.deepEqual(uncheckable, ['repository_visibility']);
   });
 
   it('pins the exact run of a workload, including its commit', () => {

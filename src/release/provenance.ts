@@ -17,6 +17,7 @@ import {
 } from '../signing/index.ts';
 import { AuthError } from '../errors/index.ts';
 import { GITHUB_ACTIONS_ISSUER, publishersFor, type TrustedPublisherConfig } from '../identity/oidc/index.ts';
+import { jsonDepthExceeds } from './publish-document.ts';
 import type { CheckResult } from './release-service.ts';
 
 /** What the provenance check needs from the gate. */
@@ -44,44 +45,55 @@ export async function checkBuildProvenance(
   subject: ProvenanceSubject,
   settings: ProvenanceSettings,
 ): Promise<CheckResult> {
+  assertPayloadDepth(subject.bundle);
   const covering = publishersFor(subject.name, await settings.publishers());
-  const candidates: Array<{ source: string; publisher: TrustedPublisher }> =
+  // Each candidate is checked with its own build keys only: one publisher's key never vouches for another.
+  const candidates: Candidate[] =
     subject.workload !== undefined
-      ? [{ source: 'workload', publisher: publisherFromWorkload(subject.workload) }]
-      : covering.map((p, i) => ({ source: `trusted publisher ${i + 1}`, publisher: publisherFromConfig(p) }));
+      ? [workloadCandidate(subject.workload, covering)]
+      : covering.map((p, i) => ({
+          source: `trusted publisher ${i + 1}`,
+          ...publisherFromConfig(p),
+          keys: (p.buildKeys ?? []).map(buildKeyRecord),
+        }));
   if (candidates.length === 0) {
     throw new AuthError(
       'ERR_PROVENANCE_NO_PUBLISHER',
       `build provenance came with ${subject.name}, but no trusted publisher is configured for it, so its signer cannot be checked; add one (trustedPublishers, or \`pubgate publishers add\`)`,
     );
   }
-  const buildKeys = keySetFromRecords(covering.flatMap((p) => (p.buildKeys ?? []).map(buildKeyRecord)));
-  let first: AttestationVerificationError | undefined;
-  for (const { source, publisher } of candidates) {
+  let first: AuthError | undefined;
+  for (const candidate of candidates) {
+    if (candidate.uncheckable.length > 0) {
+      first ??= new AuthError(
+        'ERR_PROVENANCE_UNCHECKABLE_CLAIM',
+        `${candidate.source} pins ${candidate.uncheckable.join(', ')}, which build provenance does not carry; stage from that CI with trusted publishing, where the gate checks them on its OIDC token`,
+        { details: { claims: candidate.uncheckable } },
+      );
+      continue;
+    }
     try {
       const verified = await verifyBuildProvenance(subject.bundle, {
         sha512: subject.sha512Hex,
         expected: { name: subject.name, version: subject.version },
-        publisher,
-        buildKeys,
+        publisher: candidate.publisher,
+        buildKeys: keySetFromRecords(candidate.keys),
         trustedCertificates: settings.trustedCertificates,
         requireCertificateChain: settings.requireCertificateChain,
         ...(settings.now === undefined ? {} : { now: settings.now() }),
       });
-      return { name: 'build-provenance', ok: true, details: describe(verified, source) };
+      return { name: 'build-provenance', ok: true, details: describe(verified, candidate.source) };
     } catch (error) {
       if (!(error instanceof AttestationVerificationError)) throw error;
-      first ??= error;
+      first ??= new AuthError(
+        error.code.replace(/^ERR_VERIFY_/, 'ERR_PROVENANCE_'),
+        `the build provenance of ${subject.name}@${subject.version} does not verify: ${error.message}`,
+        { details: { ...error.details } },
+      );
     }
   }
-  const code = first!.code.replace(/^ERR_VERIFY_/, 'ERR_PROVENANCE_');
-  throw new AuthError(
-    code,
-    `the build provenance of ${subject.name}@${subject.version} does not verify: ${first!.message}`,
-    { details: { ...first!.details } },
-  );
+  throw first!;
 }
-
 function describe(verified: VerifiedBuildProvenance, source: string): Record<string, unknown> {
   return {
     present: true,
@@ -109,7 +121,9 @@ function buildKeyRecord(pem: string): KeyRecord {
 /** The web origin of a CI system from its OIDC issuer (github.com for GitHub Actions). */
 function sourceHost(issuer: string | undefined): string | undefined {
   if (issuer === undefined) return undefined;
-  if (issuer === GITHUB_ACTIONS_ISSUER) return 'https://github.com';
+  // github.com, also with an enterprise's custom issuer path (`…githubusercontent.com/<enterprise>`).
+  if (issuer === GITHUB_ACTIONS_ISSUER || issuer.startsWith(`${GITHUB_ACTIONS_ISSUER}/`))
+    return 'https://github.com';
   try {
     return new URL(issuer).origin;
   } catch {
@@ -118,7 +132,9 @@ function sourceHost(issuer: string | undefined): string | undefined {
 }
 
 /** Git refs a GitLab `ref` claim (a bare branch or tag name) may appear as in a certificate. */
-function gitlabRefs(ref: string): string[] {
+function gitlabRefs(ref: string, refType: string | undefined): string[] {
+  if (refType === 'tag') return [`refs/tags/${ref}`];
+  if (refType === 'branch') return [`refs/heads/${ref}`];
   return [`refs/heads/${ref}`, `refs/tags/${ref}`];
 }
 
@@ -136,6 +152,35 @@ function workflowPath(workflowRef: string | undefined): { repo?: string; path?: 
   };
 }
 
+/** One way provenance may be vouched for: the publisher it must name, the keys that may sign it. */
+interface Candidate {
+  readonly source: string;
+  readonly publisher: TrustedPublisher;
+  /** Claims the publisher pins that provenance cannot show; such a candidate never matches. */
+  readonly uncheckable: readonly string[];
+  readonly keys: readonly KeyRecord[];
+}
+
+/**
+ * The CI run that staged the release: its provenance must name this run, and only the build keys
+ * of the trusted publisher its token matched (recorded at the exchange as `build_keys`) may sign it.
+ */
+function workloadCandidate(
+  claims: Readonly<Record<string, string>>,
+  covering: readonly TrustedPublisherConfig[],
+): Candidate {
+  const allowed = new Set((claims['build_keys'] ?? '').split(',').filter((k) => k !== ''));
+  const keys = covering
+    .flatMap((p) => (p.buildKeys ?? []).map(buildKeyRecord))
+    .filter((k) => allowed.has(k.keyId));
+  return { source: 'workload', publisher: publisherFromWorkload(claims), uncheckable: [], keys };
+}
+
+/** The key ids of a publisher's build keys, as the exchange records them in the build credential. */
+export function buildKeyIds(publisher: TrustedPublisherConfig): string {
+  return (publisher.buildKeys ?? []).map((pem) => computeKeyId(pem)).join(',');
+}
+
 /** The exact run that holds the build credential: its provenance must name this run. */
 export function publisherFromWorkload(claims: Readonly<Record<string, string>>): TrustedPublisher {
   const host = sourceHost(claims['issuer']);
@@ -143,53 +188,134 @@ export function publisherFromWorkload(claims: Readonly<Record<string, string>>):
     claims['repository'] === undefined || host === undefined ? undefined : `${host}/${claims['repository']}`;
   const gitlab = claims['provider'] === 'gitlab';
   const ref = claims['ref'];
+  const workflowRef = claims['workflow_ref'];
   return compact({
     issuer: claims['issuer'] ?? '',
     repository,
     repositoryId: claims['repository_id'],
     repositoryOwnerId: claims['owner_id'],
-    workflowPath: gitlab ? undefined : workflowPath(claims['workflow_ref']).path,
-    refs: ref === undefined ? undefined : gitlab ? gitlabRefs(ref) : [ref],
+    workflowPath: gitlab ? undefined : workflowPath(workflowRef).path,
+    // GitLab's pipeline definition is ci_config_ref_uri (host/path//file@ref), Fulcio's Build Config URI.
+    buildConfigUri: gitlab && workflowRef !== undefined ? `https://${workflowRef}` : undefined,
+    refs: ref === undefined ? undefined : gitlab ? gitlabRefs(ref, undefined) : [ref],
     runnerEnvironment: claims['runner_environment'],
     commit: claims['sha'],
   });
 }
 
+/** Claims each provider's certificates can show, and how; any other pinned claim is uncheckable. */
+const CHECKABLE: Readonly<Record<string, ReadonlySet<string>>> = {
+  github: new Set([
+    'repository_id',
+    'repository_owner_id',
+    'repository',
+    'repository_owner',
+    'workflow_ref',
+    'job_workflow_ref',
+    'ref',
+    'ref_type',
+    'environment',
+    'runner_environment',
+    'event_name',
+  ]),
+  gitlab: new Set([
+    'project_id',
+    'namespace_id',
+    'project_path',
+    'namespace_path',
+    'ci_config_ref_uri',
+    'ref',
+    'ref_type',
+    'environment',
+    'runner_environment',
+    'pipeline_source',
+  ]),
+  generic: new Set(),
+};
+
 /** What a configured trusted publisher pins, in the terms of a provenance certificate. */
-export function publisherFromConfig(p: TrustedPublisherConfig): TrustedPublisher {
+export function publisherFromConfig(p: TrustedPublisherConfig): {
+  publisher: TrustedPublisher;
+  uncheckable: string[];
+} {
   const text = (name: string): string | undefined =>
     p.claims[name] === undefined ? undefined : String(p.claims[name]);
   const host = sourceHost(p.issuer);
+  const uncheckable = Object.keys(p.claims).filter(
+    (name) => p.claims[name] !== undefined && CHECKABLE[p.provider]?.has(name) !== true,
+  );
+  const at = (path: string | undefined): string | undefined =>
+    path === undefined || host === undefined ? undefined : `${host}/${path}`;
   if (p.provider === 'github') {
     const wf = workflowPath(text('workflow_ref'));
     const repo = text('repository') ?? wf.repo;
     const ref = text('ref') ?? wf.ref;
-    return compact({
-      issuer: p.issuer,
-      repository: repo === undefined || host === undefined ? undefined : `${host}/${repo}`,
-      repositoryId: text('repository_id'),
-      repositoryOwnerId: text('repository_owner_id'),
-      workflowPath: wf.path,
-      refs: ref === undefined ? undefined : [ref],
-      environment: text('environment'),
-      runnerEnvironment:
-        text('runner_environment') ?? (p.allowSelfHosted === true ? undefined : 'github-hosted'),
-    });
+    const refType = text('ref_type');
+    const owner = text('repository_owner');
+    const signer = text('job_workflow_ref');
+    return {
+      uncheckable,
+      publisher: compact({
+        issuer: p.issuer,
+        repository: at(repo),
+        repositoryPrefix: owner === undefined ? undefined : at(`${owner}/`),
+        repositoryId: text('repository_id'),
+        repositoryOwnerId: text('repository_owner_id'),
+        workflowPath: wf.path,
+        buildSignerUri: at(signer),
+        refs: ref === undefined ? undefined : [ref],
+        refPrefix: refType === 'tag' ? 'refs/tags/' : refType === 'branch' ? 'refs/heads/' : undefined,
+        environment: text('environment'),
+        runnerEnvironment:
+          text('runner_environment') ?? (p.allowSelfHosted === true ? undefined : 'github-hosted'),
+        trigger: text('event_name'),
+      }),
+    };
   }
   if (p.provider === 'gitlab') {
-    const path = text('project_path');
     const ref = text('ref');
-    return compact({
-      issuer: p.issuer,
-      repository: path === undefined || host === undefined ? undefined : `${host}/${path}`,
-      repositoryId: text('project_id'),
-      repositoryOwnerId: text('namespace_id'),
-      refs: ref === undefined ? undefined : gitlabRefs(ref),
-      environment: text('environment'),
-    });
+    const refType = text('ref_type');
+    const config = text('ci_config_ref_uri');
+    const namespace = text('namespace_path');
+    return {
+      uncheckable,
+      publisher: compact({
+        issuer: p.issuer,
+        repository: at(text('project_path')),
+        repositoryPrefix: namespace === undefined ? undefined : at(`${namespace}/`),
+        repositoryId: text('project_id'),
+        repositoryOwnerId: text('namespace_id'),
+        buildConfigUri: config === undefined ? undefined : `https://${config}`,
+        refs: ref === undefined ? undefined : gitlabRefs(ref, refType),
+        refPrefix: refType === 'tag' ? 'refs/tags/' : refType === 'branch' ? 'refs/heads/' : undefined,
+        environment: text('environment'),
+        runnerEnvironment:
+          text('runner_environment') ?? (p.allowSelfHosted === true ? undefined : 'gitlab-hosted'),
+        trigger: text('pipeline_source'),
+      }),
+    };
   }
-  return { issuer: p.issuer };
+  return { uncheckable, publisher: { issuer: p.issuer } };
 }
+
+/** Refuses a provenance statement nested deeper than any honest one, before anything parses or stores it. */
+function assertPayloadDepth(bundle: unknown): void {
+  const envelope =
+    typeof bundle === 'object' && bundle !== null
+      ? ((bundle as Record<string, unknown>)['dsseEnvelope'] ?? bundle)
+      : undefined;
+  const payload = (envelope as Record<string, unknown> | undefined)?.['payload'];
+  if (typeof payload !== 'string') return;
+  if (jsonDepthExceeds(Buffer.from(payload, 'base64').toString('utf8'), MAX_PROVENANCE_DEPTH)) {
+    throw new AuthError(
+      'ERR_PROVENANCE_MALFORMED_STATEMENT',
+      `the provenance statement nests deeper than ${MAX_PROVENANCE_DEPTH} levels`,
+    );
+  }
+}
+
+/** SLSA provenance nests about 8 levels; 32 leaves room for any honest builder. */
+const MAX_PROVENANCE_DEPTH = 32;
 
 function compact(fields: {
   issuer: string;

@@ -213,7 +213,7 @@ export async function validatePublishDocument(
   if (data.length % 4 !== 0 || !BASE64.test(data))
     fail('ERR_PUBLISH_BAD_BASE64', 'the attachment data is not canonical base64');
   const provenance = keys.includes(provenanceAttachment)
-    ? parseProvenanceAttachment(attachments[provenanceAttachment])
+    ? parseProvenanceAttachment(attachments[provenanceAttachment], limits.jsonDepth)
     : undefined;
   if (body.length - data.length > limits.manifestBytes)
     fail(
@@ -232,6 +232,11 @@ export async function validatePublishDocument(
 
   const dist = manifest['dist'];
   if (!isRecord(dist)) fail('ERR_PUBLISH_NO_INTEGRITY', 'the version document has no dist');
+  // The registry, not the publisher, vouches for a version: a planted signature or attestation link
+  // would sit beside the gate's own and mislead `npm audit signatures`.
+  for (const field of ['signatures', 'attestations', 'npm-signature'])
+    if (dist[field] !== undefined)
+      fail('ERR_PUBLISH_BAD_DIST', `dist.${field} is set by the registry, never by the publisher`);
   const claimed = parseIntegrity(dist['integrity']);
   const sha512 = createHash('sha512').update(tarball).digest();
   if (claimed !== sha512.toString('base64'))
@@ -268,7 +273,10 @@ export async function validatePublishDocument(
  * npm sends the bundle as JSON text (not base64) with `length` counted in UTF-16 units; a build key's
  * bare DSSE envelope is accepted as well and wrapped by the verifier.
  */
-function parseProvenanceAttachment(attachment: unknown): { bundle: Record<string, unknown>; text: string } {
+function parseProvenanceAttachment(
+  attachment: unknown,
+  maxDepth: number,
+): { bundle: Record<string, unknown>; text: string } {
   if (!isRecord(attachment) || typeof attachment['data'] !== 'string')
     fail('ERR_PUBLISH_BAD_PROVENANCE', 'the .sigstore attachment has no data');
   const text = attachment['data'];
@@ -280,6 +288,9 @@ function parseProvenanceAttachment(attachment: unknown): { bundle: Record<string
   const length = attachment['length'];
   if (length !== undefined && length !== text.length && length !== Buffer.byteLength(text))
     fail('ERR_PUBLISH_LENGTH_MISMATCH', 'the .sigstore attachment length field does not match its data');
+  // The bundle is JSON inside a JSON string: the document's depth check did not see into it.
+  if (jsonDepthExceeds(text, maxDepth))
+    fail('ERR_PUBLISH_BAD_PROVENANCE', `the .sigstore attachment nests deeper than ${maxDepth} levels`);
   let bundle: unknown;
   try {
     bundle = JSON.parse(text);

@@ -778,7 +778,12 @@ export class ReleaseService {
   /** The `.sigstore` attachment for the upstream, as configured: the build's provenance as received, or our attestation. */
   async #sigstoreAttachment(release: Release, provenance: string | undefined): Promise<string | undefined> {
     const mode = this.#o.sigstoreAttachment ?? 'none';
-    if (mode === 'build-provenance') return provenance;
+    if (mode === 'build-provenance') {
+      // Only certificate-signed (Sigstore) provenance: a registry such as npmjs refuses a build key's
+      // statement, and the release would fail upstream after its approval.
+      const check = release.checks.find((c) => c.name === 'build-provenance')?.details;
+      return (check as { kind?: unknown } | undefined)?.kind === 'certificate' ? provenance : undefined;
+    }
     if (mode === 'release-attestation' && this.#o.attestations !== undefined)
       return JSON.stringify(await this.#o.attestations.ensure(release));
     return undefined;

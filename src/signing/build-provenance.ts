@@ -45,6 +45,16 @@ export interface TrustedPublisher {
   readonly runnerEnvironment?: string;
   /** The source commit (when the gate knows the exact run, from its OIDC token's `sha`). */
   readonly commit?: string;
+  /** The pipeline definition as a URI (Fulcio's Build Config URI); a trailing `*` matches a prefix. */
+  readonly buildConfigUri?: string;
+  /** The workflow that signed (Fulcio's Build Signer URI, a reusable workflow); a trailing `*` matches a prefix. */
+  readonly buildSignerUri?: string;
+  /** What triggered the build (GitHub `event_name`, GitLab `pipeline_source`). */
+  readonly trigger?: string;
+  /** The ref must start with this (`refs/tags/` for a publisher pinned to tags). */
+  readonly refPrefix?: string;
+  /** The repository URL must start with this (an owner or namespace: `https://github.com/acme/`). */
+  readonly repositoryPrefix?: string;
 }
 
 /** Identity claims read from the certificate or the statement, normalised. */
@@ -59,6 +69,8 @@ export interface BuildIdentityClaims {
   readonly runnerEnvironment?: string;
   readonly trigger?: string;
   readonly commit?: string;
+  readonly buildConfigUri?: string;
+  readonly buildSignerUri?: string;
 }
 
 /** Options of `verifyBuildProvenance`. */
@@ -165,6 +177,8 @@ export async function verifyBuildProvenance(
       runnerEnvironment: f.runnerEnvironment,
       trigger: f.buildTrigger,
       commit: f.sourceRepositoryDigest,
+      buildConfigUri: f.buildConfigUri,
+      buildSignerUri: f.buildSignerUri,
     };
   }
 
@@ -302,8 +316,22 @@ function assertPublisher(
   need('environment', identity.environment, publisher.environment);
   need('runnerEnvironment', identity.runnerEnvironment, publisher.runnerEnvironment);
   need('commit', identity.commit, publisher.commit);
-  if (publisher.refs !== undefined && !publisher.refs.some((pattern) => matchesRef(identity.ref, pattern)))
+  need('trigger', identity.trigger, publisher.trigger);
+  const pattern = (field: string, actual: string | undefined, expected: string | undefined): void => {
+    if (expected === undefined || (lenient && actual === undefined)) return;
+    if (!matchesUriPattern(actual, expected)) mismatches.push(field);
+  };
+  pattern('buildConfigUri', identity.buildConfigUri, publisher.buildConfigUri);
+  pattern('buildSignerUri', identity.buildSignerUri, publisher.buildSignerUri);
+  if (publisher.refs !== undefined && !publisher.refs.some((p) => matchesRef(identity.ref, p)))
     mismatches.push('ref');
+  if (publisher.refPrefix !== undefined && identity.ref?.startsWith(publisher.refPrefix) !== true)
+    mismatches.push('ref');
+  if (
+    publisher.repositoryPrefix !== undefined &&
+    identity.repository?.startsWith(publisher.repositoryPrefix) !== true
+  )
+    mismatches.push('repository');
   if (identity.trigger !== undefined && GITHUB_EVENTS_REFUSED.has(identity.trigger))
     mismatches.push('trigger');
   if (mismatches.length > 0) {
@@ -315,6 +343,14 @@ function assertPublisher(
       },
     );
   }
+}
+
+/** Like a ref pattern, but what the `*` stands for may not hold an `@`: a file named `a.yml@refs/tags/x` cannot pose as a ref. */
+function matchesUriPattern(uri: string | undefined, pattern: string): boolean {
+  if (uri === undefined) return false;
+  if (!pattern.endsWith('*')) return uri === pattern;
+  const prefix = pattern.slice(0, -1);
+  return uri.startsWith(prefix) && !uri.slice(prefix.length).includes('@');
 }
 
 function matchesRef(ref: string | undefined, pattern: string): boolean {

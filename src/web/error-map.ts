@@ -1,5 +1,5 @@
 /** The one table that maps error codes to HTTP statuses. Unknown errors become a bare 500. */
-import { PubgateError } from '../errors/index.ts';
+import { NotFoundError, PubgateError } from '../errors/index.ts';
 
 const exact: Readonly<Record<string, number>> = Object.freeze({
   ERR_AUTH_MISSING: 401,
@@ -79,7 +79,7 @@ export function statusFor(error: unknown): number {
   const direct = exact[error.code];
   if (direct !== undefined) return direct;
   for (const [prefix, status] of byPrefix) if (error.code.startsWith(prefix)) return status;
-  return 400;
+  return error instanceof NotFoundError ? 404 : 400;
 }
 
 /**

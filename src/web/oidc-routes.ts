@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import { AuthError } from '../errors/index.ts';
 import { verifyWorkloadToken, type WorkloadIdentity } from '../identity/index.ts';
-import { assertValidPackageName } from '../release/index.ts';
+import { assertValidPackageName, buildKeyIds } from '../release/index.ts';
 import type { WebDeps } from './deps.ts';
 
 type Ctx = Context<{ Bindings: HttpBindings }>;
@@ -29,6 +29,8 @@ function workloadClaims(identity: WorkloadIdentity): Record<string, string> {
     actor: identity.actor,
     triggering_actor: identity.claims['triggering_actor'],
     sha: identity.sha,
+    // The build keys of the publisher this token matched: only they may sign the run's provenance.
+    build_keys: buildKeyIds(identity.publisher) || undefined,
   };
   return Object.fromEntries(Object.entries(pick).filter((e): e is [string, string] => e[1] !== undefined));
 }
