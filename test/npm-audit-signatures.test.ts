@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -28,9 +28,28 @@ interface Pacote {
   manifest(spec: string, options: Record<string, unknown>): Promise<PacoteManifest>;
 }
 
-/** pacote as the installed npm CLI ships it: the code that verifies `dist.signatures`. */
-const npmRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
-const pacote = createRequire(join(npmRoot, 'npm', 'package.json'))('pacote') as Pacote;
+/** pacote as the installed npm CLI ships it (the code that verifies `dist.signatures`), found from the `npm` on PATH. */
+function npmsPacote(): Pacote {
+  const candidates = [
+    join(execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim(), 'npm', 'package.json'),
+    // npm-cli.js lives in <npm>/bin/: the npm on PATH, wherever its prefix is.
+    join(
+      realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim()),
+      '..',
+      '..',
+      'package.json',
+    ),
+  ];
+  for (const candidate of candidates) {
+    try {
+      return createRequire(candidate)('pacote') as Pacote;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error(`pacote not found beside the npm CLI (${candidates.join(', ')})`);
+}
+const pacote = npmsPacote();
 
 /** What `npm audit signatures` does with a registry's keys, then the manifest check it runs per package. */
 async function verifyWithNpm(registry: string, spec: string): Promise<PacoteManifest> {
