@@ -217,6 +217,40 @@ describe('cli', () => {
       assert.ok(dump.includes('upstream/npm/token'));
     });
 
+    it('log checkpoint signs the head; log verify --checkpoint catches events cut from the end', async () => {
+      const checkpoint = join(mkdtempSync(join(tmpdir(), 'pubgate-checkpoint-')), 'head.json');
+      const made = await pubgate(['log', 'checkpoint', '--output', checkpoint, '--config', file]);
+      assert.equal(made.code, 0, made.stderr);
+      const bundle = JSON.parse(readFileSync(checkpoint, 'utf8')) as { dsseEnvelope: { payload: string } };
+      const { seq } = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString()) as {
+        seq: number;
+      };
+      const path = join(file, '..', 'data', 'pubgate.sqlite');
+      const db = new BetterSqlite3(path);
+      const tail = db.prepare('select * from audit_events where seq >= ? order by seq').all(seq);
+      db.prepare('delete from audit_events where seq >= ?').run(seq);
+      db.close();
+      try {
+        assert.equal(
+          (await pubgate(['log', 'verify', '--config', file])).code,
+          0,
+          'alone, the cut chain verifies',
+        );
+        const caught = await pubgate(['log', 'verify', '--checkpoint', checkpoint, '--config', file]);
+        assert.equal(caught.code, 1);
+        assert.match(caught.stdout, new RegExp(`covers event ${seq}: events were removed from its end`));
+      } finally {
+        const restore = new BetterSqlite3(path);
+        const insert = restore.prepare(
+          'insert into audit_events (seq, at, actor, action, subject, data, prev_hash, hash) values (@seq, @at, @actor, @action, @subject, @data, @prev_hash, @hash)',
+        );
+        for (const row of tail) insert.run(row);
+        restore.close();
+      }
+      const whole = await pubgate(['log', 'verify', '--checkpoint', checkpoint, '--config', file]);
+      assert.equal(whole.code, 0, whole.stdout);
+    });
+
     it('log verify passes, export writes JSON lines, and an edited event is reported at that event', async () => {
       const verified = await pubgate(['log', 'verify', '--json', '--config', file]);
       assert.equal(verified.code, 0);

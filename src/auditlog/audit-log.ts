@@ -161,8 +161,21 @@ export class AuditLog {
     }));
   }
 
-  /** Walks the whole chain and reports the first broken link (edit, deletion, insertion or reorder). */
-  async verify(): Promise<ChainVerification> {
+  /**
+   * Walks the whole chain and reports the first broken link (edit, deletion, insertion or reorder).
+   * With `checkpoints` (signed heads kept elsewhere) it also reports a chain cut short at its end,
+   * which on its own still verifies.
+   */
+  async verify(
+    checkpoints: readonly { readonly seq: number; readonly hash: string }[] = [],
+  ): Promise<ChainVerification> {
+    const broken = (events: number, brokenAt: number, problem: string): ChainVerification => ({
+      ok: false,
+      events,
+      brokenAt,
+      problem,
+    });
+    const bySeq = new Map(checkpoints.map((c) => [c.seq, c.hash]));
     let expectedSeq = 1;
     let prevHash = GENESIS_HASH;
     let count = 0;
@@ -210,11 +223,23 @@ export class AuditLog {
             problem: `event ${seq} was modified after it was written`,
           };
         }
+        const signed = bySeq.get(seq);
+        if (signed !== undefined && signed !== row.hash)
+          return broken(count, seq, `event ${seq} is not the event a signed checkpoint recorded`);
         prevHash = row.hash;
         expectedSeq++;
         count++;
       }
-      if (rows.length < 1000) return { ok: true, events: count, headHash: prevHash };
+      if (rows.length < 1000) {
+        const beyond = Math.max(0, ...bySeq.keys());
+        if (beyond > count)
+          return broken(
+            count,
+            count + 1,
+            `the chain ends at event ${count}, but a signed checkpoint covers event ${beyond}: events were removed from its end`,
+          );
+        return { ok: true, events: count, headHash: prevHash };
+      }
       after = Number(rows.at(-1)!.seq);
     }
   }

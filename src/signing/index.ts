@@ -86,3 +86,5 @@ export type {
   RotateConfiguredKeyRingOptions,
 } from './configured-key-ring.ts';
 export { openConfiguredKeyRing, rotateConfiguredKeyRing } from './configured-key-ring.ts';
+export type { AuditCheckpoint } from './checkpoint.ts';
+export { CHECKPOINT_PAYLOAD_TYPE, signAuditCheckpoint, verifyAuditCheckpoint } from './checkpoint.ts';

@@ -1,9 +1,10 @@
 /** `pubgate log`, `pubgate token`, `pubgate upstream`, `pubgate config`. */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UPSTREAM_TOKEN_SECRET } from '../../app.ts';
 import { renderConfigReference } from '../../config/index.ts';
 import { PubgateError } from '../../errors/index.ts';
+import { signAuditCheckpoint, verifyAuditCheckpoint } from '../../signing/index.ts';
 import type { CredentialKind } from '../../tokens/index.ts';
 import type { Role } from '../../identity/index.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -22,12 +23,17 @@ export function registerAdminCommands(program: Command): void {
     log
       .command('verify')
       .description(
-        'Walk the chain; exit 1 and name the first broken event if anything was edited or deleted.',
+        'Walk the chain; exit 1 and name the first broken event if anything was edited or deleted.\n' +
+          'With --checkpoint (files from `log checkpoint`, kept elsewhere) a chain cut short at its end is caught too.',
       )
+      .option('--checkpoint <file...>', 'signed checkpoints the chain must still reach')
       .option('--json', 'print JSON'),
-  ).action(async (options: { config?: string; json?: boolean }) => {
+  ).action(async (options: { config?: string; json?: boolean; checkpoint?: string[] }) => {
     await withApp(options, async (app) => {
-      const result = await app.audit.verify();
+      const checkpoints = [];
+      for (const file of options.checkpoint ?? [])
+        checkpoints.push(await verifyAuditCheckpoint(readFileSync(file, 'utf8'), app.keyRing));
+      const result = await app.audit.verify(checkpoints);
       if (options.json === true) sayJson(result);
       else if (result.ok) say(`audit chain intact: ${result.events} events, head ${result.headHash}`);
       else
@@ -35,6 +41,41 @@ export function registerAdminCommands(program: Command): void {
           `audit chain BROKEN at event ${result.brokenAt}: ${result.problem} (${result.events} events verified before it)`,
         );
       process.exitCode = result.ok ? EXIT.ok : EXIT.negative;
+    });
+  });
+  withConfigOption(
+    log
+      .command('checkpoint')
+      .description(
+        "Sign the chain's head (event count and hash) with the gate's key, after verifying the chain.\n" +
+          'Keep the output outside the gate (a ticket, another system, WORM storage); `log verify --checkpoint`\n' +
+          'then notices events removed from the end of the log, which the chain alone cannot show. Run it on a schedule.',
+      )
+      .option('-o, --output <file>', 'file to write (default: stdout)'),
+  ).action(async (options: { config?: string; output?: string }) => {
+    await withApp(options, async (app) => {
+      const chain = await app.audit.verify();
+      if (!chain.ok)
+        throw new PubgateError(
+          'ERR_AUDIT_BROKEN',
+          `the audit chain is broken at event ${chain.brokenAt} (${chain.problem}); not signing it`,
+        );
+      const bundle = await signAuditCheckpoint(await app.keyRing.activeSigner(), {
+        seq: chain.events,
+        hash: chain.headHash,
+        at: new Date().toISOString(),
+      });
+      const text = `${JSON.stringify(bundle)}\n`;
+      if (options.output === undefined) process.stdout.write(text);
+      else writeFileSync(options.output, text, { flag: 'wx' });
+      await app.audit.append({
+        actor: 'cli:admin',
+        action: 'log.checkpoint',
+        subject: `audit:${chain.events}`,
+        data: { seq: chain.events, hash: chain.headHash },
+      });
+      if (options.output !== undefined)
+        say(`signed checkpoint of event ${chain.events} written to ${options.output}`);
     });
   });
   withConfigOption(
