@@ -59,7 +59,7 @@ export async function checkBuildProvenance(
   if (candidates.length === 0) {
     throw new AuthError(
       'ERR_PROVENANCE_NO_PUBLISHER',
-      `build provenance came with ${subject.name}, but no trusted publisher is configured for it, so its signer cannot be checked; add one (trustedPublishers, or \`pubgate publishers add\`)`,
+      `build provenance came with ${subject.name}, but no trusted publisher is configured for it, so its signer cannot be checked; add one (trustedPublishers in the config, or the Publishers page of the web UI)`,
     );
   }
   let first: AuthError | undefined;
