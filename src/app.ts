@@ -107,6 +107,18 @@ function openStore(config: Config): Store {
     : openSqliteStore(config.store.sqlitePath);
 }
 
+/**
+ * Runs work alone among the instances that share `store`: under a transaction-scoped PostgreSQL
+ * advisory lock named `name` (SQLite serves one instance, so there it needs no lock).
+ */
+export function exclusively(store: Store, name: string): <T>(work: () => Promise<T>) => Promise<T> {
+  return (work) =>
+    store.transaction(async (tx) => {
+      await store.serialize(tx, name);
+      return work();
+    });
+}
+
 /** A PEM certificate file named in `provenance.trustedCertificates`; a bad one stops the start with a clear error. */
 function readCertificateFile(file: string): string {
   try {
@@ -170,6 +182,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     masterKey,
     now,
     logger,
+    ...(config.store.driver === 'postgres'
+      ? { exclusive: exclusively(store, 'pubgate.signing.first-key') }
+      : {}),
   });
   const attestations = new AttestationService({ store, keys: keyRing, audit, now });
   // The lockdown service needs the release service and vice versa: the release service asks through a closure.

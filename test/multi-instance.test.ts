@@ -9,8 +9,36 @@ import { startTestGate, type TestGate, approveWithQuorum } from './support/gate.
 import { backendNames, freshPostgresDatabase } from './support/backends.ts';
 import { escapedName, packageTarball, publishDoc } from './support/publish-doc.ts';
 import { eventually } from './support/net.ts';
+import { exclusively } from '../src/app.ts';
+import { openConfiguredKeyRing, SqlKeyRingStore } from '../src/signing/index.ts';
+import { openPostgresStore } from '../src/store/index.ts';
+import { generateMasterKey } from '../src/vault/index.ts';
 
 for (const backend of backendNames().filter((b) => b === 'postgres')) {
+  describe(`instances starting together on an empty ${backend}`, () => {
+    it('make one signing key between them, not one each', async () => {
+      const store = openPostgresStore({ url: await freshPostgresDatabase(), poolSize: 10 });
+      try {
+        await store.migrate();
+        const masterKey = generateMasterKey();
+        const open = () =>
+          openConfiguredKeyRing({
+            settings: { signer: 'local', rotationOverlapSeconds: 60 },
+            store: new SqlKeyRingStore(store),
+            masterKey,
+            now: () => new Date(),
+            exclusive: exclusively(store, 'pubgate.signing.first-key'),
+          });
+        const rings = await Promise.all([open(), open(), open(), open(), open(), open()]);
+        const keys = await rings[0]!.ring.listKeys();
+        assert.equal(keys.length, 1, keys.map((k) => k.keyId).join(', '));
+        for (const { ring } of rings) assert.equal((await ring.activeKey())?.keyId, keys[0]!.keyId);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe(`two gate instances on ${backend}`, () => {
     let verdaccio: Verdaccio;
     let a: TestGate;

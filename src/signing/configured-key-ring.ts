@@ -56,6 +56,11 @@ export interface OpenConfiguredKeyRingOptions {
   readonly masterKey: Uint8Array;
   readonly now: () => Date;
   readonly logger?: SigningNotices;
+  /**
+   * Runs the first-key check-and-create alone among the gate's instances (PostgreSQL: an advisory
+   * lock), so instances that start together on an empty store make one key, not one each.
+   */
+  readonly exclusive?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** The configured key ring, and how to end the PKCS#11 sessions it opened. */
@@ -85,13 +90,15 @@ export async function openConfiguredKeyRing(
   });
   const close = (): Promise<void> => token?.close() ?? Promise.resolve();
   try {
-    let active = await ring.activeKey();
-    if (active === undefined) {
-      active =
-        settings.signer === 'pkcs11'
-          ? await ring.initialize(await firstTokenKey(ring, requireToken(token), options.now()))
-          : await ring.initialize();
-    }
+    const firstKey = async (): Promise<KeyRecord> =>
+      (await ring.activeKey()) ??
+      (settings.signer === 'pkcs11'
+        ? await ring.initialize(await firstTokenKey(ring, requireToken(token), options.now()))
+        : await ring.initialize());
+    // Checked again under the lock: another instance may have made the key meanwhile.
+    const active =
+      (await ring.activeKey()) ??
+      (await (options.exclusive === undefined ? firstKey() : options.exclusive(firstKey)));
     const custody = await ring.getCustody(active.keyId);
     if (custody?.kind === 'pkcs11' && token !== undefined) {
       // Opens the session the gate signs with, so a wrong PIN or a missing key shows now.
