@@ -3,7 +3,7 @@
  * so editing, deleting or reordering any stored event breaks the chain at that event.
  */
 import { createHash } from 'node:crypto';
-import type { Db, Store } from '../store/index.ts';
+import type { AuditEventsTable, Db, Store } from '../store/index.ts';
 
 /** What callers record. `data` must be secret-free. */
 export interface AuditEventInput {
@@ -124,18 +124,7 @@ export class AuditLog {
       let query = this.#store.db.selectFrom('audit_events').selectAll().where('seq', '>', after);
       if (options.subject !== undefined) query = query.where('subject', '=', options.subject);
       const rows = await query.orderBy('seq', 'asc').limit(pageSize).execute();
-      for (const row of rows) {
-        yield {
-          seq: Number(row.seq),
-          at: row.at,
-          actor: row.actor,
-          action: row.action,
-          subject: row.subject,
-          data: parseData(row.data),
-          prevHash: row.prev_hash,
-          hash: row.hash,
-        };
-      }
+      for (const row of rows) yield toEvent(row);
       if (rows.length < pageSize) return;
       after = Number(rows.at(-1)!.seq);
     }
@@ -149,16 +138,7 @@ export class AuditLog {
       .orderBy('seq', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((row) => ({
-      seq: Number(row.seq),
-      at: row.at,
-      actor: row.actor,
-      action: row.action,
-      subject: row.subject,
-      data: parseData(row.data),
-      prevHash: row.prev_hash,
-      hash: row.hash,
-    }));
+    return rows.map(toEvent);
   }
 
   /**
@@ -191,20 +171,10 @@ export class AuditLog {
       for (const row of rows) {
         const seq = Number(row.seq);
         if (seq !== expectedSeq) {
-          return {
-            ok: false,
-            events: count,
-            brokenAt: expectedSeq,
-            problem: `event ${expectedSeq} is missing (next stored event is ${seq})`,
-          };
+          return broken(count, expectedSeq, `event ${expectedSeq} is missing (next stored event is ${seq})`);
         }
         if (row.prev_hash !== prevHash) {
-          return {
-            ok: false,
-            events: count,
-            brokenAt: seq,
-            problem: `event ${seq} does not link to event ${seq - 1}`,
-          };
+          return broken(count, seq, `event ${seq} does not link to event ${seq - 1}`);
         }
         const recomputed = hashAuditEvent({
           seq,
@@ -216,12 +186,7 @@ export class AuditLog {
           prevHash: row.prev_hash,
         });
         if (recomputed !== row.hash) {
-          return {
-            ok: false,
-            events: count,
-            brokenAt: seq,
-            problem: `event ${seq} was modified after it was written`,
-          };
+          return broken(count, seq, `event ${seq} was modified after it was written`);
         }
         const signed = bySeq.get(seq);
         if (signed !== undefined && signed !== row.hash)
@@ -243,6 +208,19 @@ export class AuditLog {
       after = Number(rows.at(-1)!.seq);
     }
   }
+}
+
+function toEvent(row: AuditEventsTable): AuditEvent {
+  return {
+    seq: Number(row.seq),
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    data: parseData(row.data),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
 }
 
 function parseData(text: string): Record<string, unknown> {
