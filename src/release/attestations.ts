@@ -19,29 +19,28 @@ import {
 import type { AuditLog } from '../auditlog/index.ts';
 import { IntegrityError } from '../errors/index.ts';
 import type { Store } from '../store/index.ts';
-import { sha512HexOf, type CheckResult, type Release } from './release-service.ts';
+import { buildProvenanceOf } from './provenance.ts';
+import { sha512HexOf, type Release } from './release-service.ts';
 
-/** A release check as the attestation records it; build provenance says what was verified and what not. */
-function toAttestedCheck(check: CheckResult): ReleaseCheck {
-  const result: ReleaseCheckResult = check.ok ? 'pass' : 'fail';
-  if (check.name !== 'build-provenance') return { name: check.name, result };
-  const d = (check.details ?? {}) as {
-    present?: boolean;
-    kind?: string;
-    keyId?: string;
-    identity?: Record<string, string>;
-    certificateChainVerified?: boolean;
-  };
-  if (d.present !== true)
-    return { name: check.name, result: 'skipped', details: 'no build provenance attached' };
-  const id = d.identity ?? {};
-  const who = [id['repository'], id['workflowPath'], id['ref'], id['commit']].filter(Boolean).join(' ');
-  const signer = d.kind === 'build-key' ? `build key ${d.keyId ?? '?'}` : 'certificate';
-  const chain =
-    d.kind === 'certificate'
-      ? `; chain ${d.certificateChainVerified === true ? 'verified' : 'not verified'}; transparency log not checked`
-      : '';
-  return { name: check.name, result, details: `${signer}: ${who}${chain}`.slice(0, 500) };
+/** The release's checks as the attestation records them; build provenance says what was verified and what not. */
+function toAttestedChecks(release: Release): ReleaseCheck[] {
+  const provenance = buildProvenanceOf(release);
+  return release.checks
+    .filter((c) => c.name !== 'diff' && c.name !== 'request' && c.name !== 'policy')
+    .map((check) => {
+      const result: ReleaseCheckResult = check.ok ? 'pass' : 'fail';
+      if (check.name !== 'build-provenance') return { name: check.name, result };
+      if (provenance === undefined)
+        return { name: check.name, result: 'skipped', details: 'no build provenance attached' };
+      const id = provenance.identity;
+      const who = [id.repository, id.workflowPath, id.ref, id.commit].filter(Boolean).join(' ');
+      const signer = provenance.kind === 'build-key' ? `build key ${provenance.keyId ?? '?'}` : 'certificate';
+      const chain =
+        provenance.kind === 'certificate'
+          ? `; chain ${provenance.certificateChainVerified ? 'verified' : 'not verified'}; transparency log not checked`
+          : '';
+      return { name: check.name, result, details: `${signer}: ${who}${chain}`.slice(0, 500) };
+    });
 }
 
 /** Signs, stores, serves and checks release attestations. */
@@ -239,9 +238,7 @@ export class AttestationService {
                   issuer: workload['issuer'] ?? '',
                   claims: { ...workload },
                 },
-          checks: release.checks
-            .filter((c) => c.name !== 'diff' && c.name !== 'request' && c.name !== 'policy')
-            .map(toAttestedCheck),
+          checks: toAttestedChecks(release),
           times: {
             requestedAt: release.createdAt,
             approvedAt: approvedEvent?.at ?? this.#now().toISOString(),
@@ -289,8 +286,11 @@ export class AttestationService {
     }
   }
 
-  /** Verifies a release's attestation against the exact bytes about to be published; throws `ERR_VERIFY_*`. */
-  async verifyBeforePublish(release: Release, tarball: Buffer): Promise<void> {
+  /**
+   * Verifies a release's attestation against the exact bytes about to be published and returns it
+   * (it may go upstream with them); throws `ERR_RELEASE_ATTESTATION_INVALID`.
+   */
+  async verifyBeforePublish(release: Release, tarball: Buffer): Promise<SigstoreBundleJson> {
     const bundle = await this.ensure(release);
     try {
       await verifyRelease({
@@ -307,5 +307,6 @@ export class AttestationService {
         { cause },
       );
     }
+    return bundle;
   }
 }

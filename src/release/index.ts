@@ -24,9 +24,10 @@ export type { TarballInspection, TarballFile, TarballLimits } from './tarball.ts
 export { diffPackages, installScriptsChanged, INSTALL_SCRIPTS } from './diff.ts';
 export type { PackageDiff, PackageSnapshot } from './diff.ts';
 export { AttestationService } from './attestations.ts';
-export type { ProvenanceSettings, ProvenanceSubject } from './provenance.ts';
+export type { BuildProvenanceDetails, ProvenanceSettings, ProvenanceSubject } from './provenance.ts';
 export {
   buildKeyIds,
+  buildProvenanceOf,
   checkBuildProvenance,
   publisherFromConfig,
   publisherFromWorkload,

@@ -11,6 +11,7 @@ import {
   keySetFromRecords,
   SIGNING_ALGORITHM,
   verifyBuildProvenance,
+  type BuildIdentityClaims,
   type KeyRecord,
   type TrustedPublisher,
   type VerifiedBuildProvenance,
@@ -82,7 +83,7 @@ export async function checkBuildProvenance(
         requireCertificateChain: settings.requireCertificateChain,
         ...(settings.now === undefined ? {} : { now: settings.now() }),
       });
-      return { name: 'build-provenance', ok: true, details: describe(verified, candidate.source) };
+      return { name: 'build-provenance', ok: true, details: { ...describe(verified, candidate.source) } };
     } catch (error) {
       if (!(error instanceof AttestationVerificationError)) throw error;
       first ??= new AuthError(
@@ -94,7 +95,29 @@ export async function checkBuildProvenance(
   }
   throw first!;
 }
-function describe(verified: VerifiedBuildProvenance, source: string): Record<string, unknown> {
+/** What the `build-provenance` check records when provenance came with a release and verified. */
+export interface BuildProvenanceDetails {
+  readonly present: true;
+  readonly kind: VerifiedBuildProvenance['kind'];
+  /** `workload` (the CI run that staged it) or `trusted publisher <n>`. */
+  readonly matched: string;
+  readonly predicateType: string;
+  readonly identity: BuildIdentityClaims;
+  readonly keyId?: string;
+  readonly certificateChainVerified: boolean;
+  readonly transparencyLogVerified: false;
+}
+
+/** The verified build provenance of a release, or undefined when none came with it. */
+export function buildProvenanceOf(release: {
+  readonly checks: readonly CheckResult[];
+}): BuildProvenanceDetails | undefined {
+  const details = release.checks.find((c) => c.name === 'build-provenance')?.details as
+    Partial<BuildProvenanceDetails> | undefined;
+  return details?.present === true ? (details as BuildProvenanceDetails) : undefined;
+}
+
+function describe(verified: VerifiedBuildProvenance, source: string): BuildProvenanceDetails {
   return {
     present: true,
     kind: verified.kind,

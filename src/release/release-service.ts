@@ -17,7 +17,7 @@ import { validatePublishDocument, type PublishLimits, type ValidatedPublish } fr
 import { FINAL_STATES, statesLeadingTo, type ReleaseState } from './states.ts';
 import { diffPackages, installScriptsChanged, type PackageDiff, type PackageSnapshot } from './diff.ts';
 import { inspectTarball } from './tarball.ts';
-import type { ProvenanceSubject } from './provenance.ts';
+import { buildProvenanceOf, type ProvenanceSubject } from './provenance.ts';
 
 /** Who asked for a release. */
 export interface Requester {
@@ -80,7 +80,8 @@ export interface ReleaseServiceOptions {
   /** Signs the release attestation at approval and verifies it before every upstream publish. */
   readonly attestations?: {
     ensure(release: Release): Promise<unknown>;
-    verifyBeforePublish(release: Release, tarball: Buffer): Promise<void>;
+    /** Resolves with the verified attestation bundle. */
+    verifyBeforePublish(release: Release, tarball: Buffer): Promise<unknown>;
   };
   /** Which `.sigstore` attachment goes upstream with each release (default none). */
   readonly sigstoreAttachment?: SigstoreAttachmentMode;
@@ -711,8 +712,9 @@ export class ReleaseService {
       // Re-read from the content-addressed store: the bytes are verified against the approved digest.
       const tarball = await this.#o.blobs.get(sha512HexOf(row.integrity));
       // The gate re-verifies its own signed attestation against these exact bytes before they leave.
-      await this.#o.attestations?.verifyBeforePublish(toRelease(row), tarball);
-      const sigstore = await this.#sigstoreAttachment(toRelease(row), provenance);
+      const release = toRelease(row);
+      const attestation = await this.#o.attestations?.verifyBeforePublish(release, tarball);
+      const sigstore = this.#sigstoreAttachment(release, provenance, attestation);
       const outcome = await this.#o.registry.publish({
         name: row.package,
         version: row.version,
@@ -776,16 +778,18 @@ export class ReleaseService {
   }
 
   /** The `.sigstore` attachment for the upstream, as configured: the build's provenance as received, or our attestation. */
-  async #sigstoreAttachment(release: Release, provenance: string | undefined): Promise<string | undefined> {
+  #sigstoreAttachment(
+    release: Release,
+    provenance: string | undefined,
+    attestation: unknown,
+  ): string | undefined {
     const mode = this.#o.sigstoreAttachment ?? 'none';
     if (mode === 'build-provenance') {
       // Only certificate-signed (Sigstore) provenance: a registry such as npmjs refuses a build key's
       // statement, and the release would fail upstream after its approval.
-      const check = release.checks.find((c) => c.name === 'build-provenance')?.details;
-      return (check as { kind?: unknown } | undefined)?.kind === 'certificate' ? provenance : undefined;
+      return buildProvenanceOf(release)?.kind === 'certificate' ? provenance : undefined;
     }
-    if (mode === 'release-attestation' && this.#o.attestations !== undefined)
-      return JSON.stringify(await this.#o.attestations.ensure(release));
+    if (mode === 'release-attestation' && attestation !== undefined) return JSON.stringify(attestation);
     return undefined;
   }
 

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../auditlog/index.ts';
 import type { ListedPublisher, PasskeyInfo, Person } from '../../identity/index.ts';
 import type { Lockdown } from '../../lockdown/index.ts';
 import type { QuorumStatus } from '../../approval/index.ts';
-import type { PackageDiff, Release } from '../../release/index.ts';
+import { buildProvenanceOf, type PackageDiff, type Release } from '../../release/index.ts';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -171,7 +171,7 @@ ${(r.policy.excluded ?? []).length === 0 ? '' : `<tr><th>excluded from approving
 <tr><th>checks</th><td>${r.checks
       .filter((c) => c.name !== 'diff' && c.name !== 'policy' && c.name !== 'request')
       .map((c) =>
-        c.name === 'build-provenance' && (c.details as { present?: unknown } | undefined)?.present !== true
+        c.name === 'build-provenance' && buildProvenanceOf(r) === undefined
           ? `<span class="muted">${escapeHtml(c.name)}: none attached</span>`
           : `<span class="${c.ok ? 'ok' : 'bad'}">${escapeHtml(c.name)}: ${c.ok ? 'passed' : 'FAILED'}</span>`,
       )
@@ -188,30 +188,21 @@ ${r.reason === null ? '' : `<tr><th>reason</th><td>${escapeHtml(r.reason)}</td><
 
 /** Where the build says the bytes came from, and how much of that the gate could check. */
 export function provenanceSection(r: Release): string {
-  const d = r.checks.find((c) => c.name === 'build-provenance')?.details as
-    | {
-        present?: boolean;
-        kind?: string;
-        matched?: string;
-        keyId?: string;
-        identity?: Record<string, string>;
-        certificateChainVerified?: boolean;
-      }
-    | undefined;
-  if (d?.present !== true) return '<p class="muted">no build provenance came with this release</p>';
-  const id = d.identity ?? {};
+  const d = buildProvenanceOf(r);
+  if (d === undefined) return '<p class="muted">no build provenance came with this release</p>';
+  const id = d.identity;
   const rows = [
     ['signed by', d.kind === 'build-key' ? `build key ${d.keyId ?? ''}` : 'signing certificate'],
-    ['repository', id['repository'] ?? ''],
-    ['workflow', id['workflowPath'] ?? ''],
-    ['ref', id['ref'] ?? ''],
-    ['commit', id['commit'] ?? ''],
-    ['matched', d.matched === 'workload' ? 'the CI run that staged this release' : (d.matched ?? '')],
+    ['repository', id.repository ?? ''],
+    ['workflow', id.workflowPath ?? ''],
+    ['ref', id.ref ?? ''],
+    ['commit', id.commit ?? ''],
+    ['matched', d.matched === 'workload' ? 'the CI run that staged this release' : d.matched],
   ].filter(([, v]) => v !== '');
   const chain =
     d.kind !== 'certificate'
       ? ''
-      : d.certificateChainVerified === true
+      : d.certificateChainVerified
         ? '<p class="ok">certificate chain verified against the configured CA</p>'
         : '<p class="warn">certificate chain not verified (no trusted CA configured); the identity is checked against the trusted publisher only</p>';
   return `<p class="ok">verified: the subject is this tarball's sha512</p><table>${rows
