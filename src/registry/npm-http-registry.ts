@@ -99,7 +99,12 @@ export class NpmHttpRegistry implements Registry {
     this.#options = options;
   }
 
-  async #fetch(operation: string, path: string, init: RequestInit = {}): Promise<Response> {
+  async #fetch(
+    operation: string,
+    path: string,
+    init: RequestInit = {},
+    timeoutMs = this.#options.timeoutMs,
+  ): Promise<Response> {
     // The publish credential leaves the gate only when it is needed: publishes (and reads of a
     // private upstream when configured).
     const token =
@@ -115,7 +120,7 @@ export class NpmHttpRegistry implements Registry {
         ...init,
         headers,
         redirect: 'error',
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       this.#options.observe?.(operation, (performance.now() - started) / 1000, response.status < 500);
       return response;
@@ -147,11 +152,12 @@ export class NpmHttpRegistry implements Registry {
   async #fetchKeys(): Promise<readonly Record<string, unknown>[]> {
     let keys: Record<string, unknown>[] = [];
     try {
-      const response = await fetch(`${this.#options.url}/-/npm/v1/keys`, {
-        headers: { accept: 'application/json', 'user-agent': 'pubgate/0.1' },
-        redirect: 'error',
-        signal: AbortSignal.timeout(Math.min(5_000, this.#options.timeoutMs)),
-      });
+      const response = await this.#fetch(
+        'keys',
+        '-/npm/v1/keys',
+        { headers: { accept: 'application/json' } },
+        Math.min(5_000, this.#options.timeoutMs),
+      );
       const text = response.ok ? await readBounded(response, MAX_KEYS_BYTES) : undefined;
       if (!response.ok) await response.body?.cancel();
       const body: unknown = text === undefined ? undefined : JSON.parse(text);
