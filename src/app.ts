@@ -36,7 +36,7 @@ import {
   type PublishLimits,
 } from './release/index.ts';
 import { openConfiguredKeyRing, type KeyRing, SqlKeyRingStore } from './signing/index.ts';
-import { openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
+import { exclusively, openPostgresStore, openSqliteStore, type Store } from './store/index.ts';
 import { CredentialService } from './tokens/index.ts';
 import { loadMasterKey, VaultStore } from './vault/index.ts';
 import { createWebApp } from './web/index.ts';
@@ -105,18 +105,6 @@ function openStore(config: Config): Store {
   return config.store.driver === 'postgres'
     ? openPostgresStore({ url: config.store.postgresUrl!, poolSize: config.store.poolSize })
     : openSqliteStore(config.store.sqlitePath);
-}
-
-/**
- * Runs work alone among the instances that share `store`: under a transaction-scoped PostgreSQL
- * advisory lock named `name` (SQLite serves one instance, so there it needs no lock).
- */
-export function exclusively(store: Store, name: string): <T>(work: () => Promise<T>) => Promise<T> {
-  return (work) =>
-    store.transaction(async (tx) => {
-      await store.serialize(tx, name);
-      return work();
-    });
 }
 
 /** A PEM certificate file named in `provenance.trustedCertificates`; a bad one stops the start with a clear error. */

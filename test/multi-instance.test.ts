@@ -9,9 +9,8 @@ import { startTestGate, type TestGate, approveWithQuorum } from './support/gate.
 import { backendNames, freshPostgresDatabase } from './support/backends.ts';
 import { escapedName, packageTarball, publishDoc } from './support/publish-doc.ts';
 import { eventually } from './support/net.ts';
-import { exclusively } from '../src/app.ts';
 import { openConfiguredKeyRing, SqlKeyRingStore } from '../src/signing/index.ts';
-import { openPostgresStore } from '../src/store/index.ts';
+import { exclusively, openPostgresStore } from '../src/store/index.ts';
 import { generateMasterKey } from '../src/vault/index.ts';
 
 for (const backend of backendNames().filter((b) => b === 'postgres')) {

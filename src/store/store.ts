@@ -33,3 +33,16 @@ export interface Store {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * Runs work alone among the instances that share a PostgreSQL store: inside a transaction that
+ * holds the advisory lock `name` while `work` runs (work may use `store.db`, other connections).
+ * Not for SQLite, whose one connection the transaction would hold: it serves one instance anyway.
+ */
+export function exclusively(store: Store, name: string): <T>(work: () => Promise<T>) => Promise<T> {
+  return (work) =>
+    store.transaction(async (tx) => {
+      await store.serialize(tx, name);
+      return work();
+    });
+}
