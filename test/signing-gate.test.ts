@@ -199,6 +199,9 @@ describe('signed releases', () => {
     const refused = await pubgate(['keys', 'retire', current, '--config', config]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /ERR_KEYS_CURRENT/);
+    const unknown = await pubgate(['keys', 'retire', 'SHA256:no-such-key', '--config', config]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /ERR_KEYS_UNKNOWN/);
 
     assert.equal((await pubgate(['keys', 'retire', oldKey, '--config', config])).code, 0);
     const bad = await pubgate(spec);

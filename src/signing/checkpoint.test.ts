@@ -69,6 +69,13 @@ describe('signed audit checkpoints', async () => {
     });
   });
 
+  it('refuses a checkpoint signed by a key that was retired since (a thief could sign any head)', async () => {
+    const keyId = (await ring.activeKey())!.keyId;
+    await ring.rotate({ overlapMs: 0 });
+    await ring.retire(keyId);
+    await assert.rejects(verifyAuditCheckpoint(bundle, ring), { code: 'ERR_VERIFY_KEY_RETIRED' });
+  });
+
   it('catches a checkpointed event replaced by a re-hashed one', async () => {
     // Rewrite the tail consistently (new event 4 and a fresh hash), as someone with database access could.
     const state = await log.verify();
